@@ -1,0 +1,294 @@
+package prober
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/golive-ops/golive/internal/secret"
+)
+
+// HTTPProbe configures the http prober. Keys and semantics follow
+// blackbox_exporter's http module, except that preferred_ip_protocol
+// defaults to ip4.
+type HTTPProbe struct {
+	// ValidStatusCodes accepted; empty means any 2xx.
+	ValidStatusCodes []int `yaml:"valid_status_codes,omitempty"`
+	// ValidHTTPVersions accepted, as Go reports them: HTTP/1.0, HTTP/1.1, HTTP/2.0.
+	ValidHTTPVersions []string          `yaml:"valid_http_versions,omitempty"`
+	Method            string            `yaml:"method,omitempty"`
+	Headers           map[string]string `yaml:"headers,omitempty"`
+	Body              string            `yaml:"body,omitempty"`
+	NoFollowRedirects bool              `yaml:"no_follow_redirects,omitempty"`
+	FailIfSSL         bool              `yaml:"fail_if_ssl,omitempty"`
+	FailIfNotSSL      bool              `yaml:"fail_if_not_ssl,omitempty"`
+
+	FailIfBodyMatchesRegexp      []Regexp      `yaml:"fail_if_body_matches_regexp,omitempty"`
+	FailIfBodyNotMatchesRegexp   []Regexp      `yaml:"fail_if_body_not_matches_regexp,omitempty"`
+	FailIfHeaderMatchesRegexp    []HeaderMatch `yaml:"fail_if_header_matches,omitempty"`
+	FailIfHeaderNotMatchesRegexp []HeaderMatch `yaml:"fail_if_header_not_matches,omitempty"`
+
+	IPProtocol         string `yaml:"preferred_ip_protocol,omitempty"`
+	IPProtocolFallback bool   `yaml:"ip_protocol_fallback"`
+
+	TLSConfig       TLSConfig     `yaml:"tls_config,omitempty"`
+	BasicAuth       *BasicAuth    `yaml:"basic_auth,omitempty"`
+	BearerToken     secret.Secret `yaml:"bearer_token,omitempty"`
+	BearerTokenFile string        `yaml:"bearer_token_file,omitempty"`
+	EnableHTTP2     bool          `yaml:"enable_http2"`
+
+	// BodySizeLimit caps the bytes read from the response body; 0 means
+	// no limit. A larger body fails the probe.
+	BodySizeLimit ByteSize `yaml:"body_size_limit,omitempty"`
+}
+
+// HeaderMatch is one fail_if_header_(not_)matches rule.
+type HeaderMatch struct {
+	Header       string `yaml:"header"`
+	Regexp       Regexp `yaml:"regexp"`
+	AllowMissing bool   `yaml:"allow_missing,omitempty"`
+}
+
+// BasicAuth is an http module's basic_auth.
+type BasicAuth struct {
+	Username     string        `yaml:"username"`
+	Password     secret.Secret `yaml:"password,omitempty"`
+	PasswordFile string        `yaml:"password_file,omitempty"`
+}
+
+// DefaultHTTPProbe returns the settings an http section starts from.
+func DefaultHTTPProbe() HTTPProbe {
+	return HTTPProbe{IPProtocol: IP4, IPProtocolFallback: true, EnableHTTP2: true}
+}
+
+// UnmarshalYAML applies the defaults, decodes strictly and validates. It
+// uses the func form on purpose: yaml.v3 keeps KnownFields(true) only
+// through that form, not through Node.Decode.
+func (p *HTTPProbe) UnmarshalYAML(unmarshal func(any) error) error {
+	var node nodeCapture
+	if err := unmarshal(&node); err != nil {
+		return err
+	}
+	*p = DefaultHTTPProbe()
+	type httpSection HTTPProbe
+	if err := unmarshal((*httpSection)(p)); err != nil {
+		var size *sizeError
+		if errors.As(err, &size) {
+			return node.locate("http", fmt.Errorf("body_size_limit: %w", err))
+		}
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return node.locate("http", err)
+	}
+	return nil
+}
+
+// Validate checks the settings and compiles the regular expressions. Each
+// error starts with the yaml field it is about.
+func (p *HTTPProbe) Validate() error {
+	for i, code := range p.ValidStatusCodes {
+		if code < 100 || code > 599 {
+			return fmt.Errorf("valid_status_codes[%d]: %d is not an HTTP status code (100-599)", i, code)
+		}
+	}
+	for i, v := range p.ValidHTTPVersions {
+		switch v {
+		case "HTTP/1.0", "HTTP/1.1", "HTTP/2.0":
+		default:
+			return fmt.Errorf("valid_http_versions[%d]: %q is not one of HTTP/1.0, HTTP/1.1, HTTP/2.0", i, v)
+		}
+	}
+	if p.Method != "" && !isToken(p.Method) {
+		return fmt.Errorf("method: %q is not an HTTP method", p.Method)
+	}
+	for name := range p.Headers {
+		if !isToken(name) {
+			return fmt.Errorf("headers: %q is not a valid header name", name)
+		}
+	}
+	if p.FailIfSSL && p.FailIfNotSSL {
+		return errors.New("fail_if_ssl: together with fail_if_not_ssl no probe can succeed")
+	}
+	if err := validIPProtocol(p.IPProtocol); err != nil {
+		return fmt.Errorf("preferred_ip_protocol: %w", err)
+	}
+	if err := p.compileRegexps(); err != nil {
+		return err
+	}
+	if err := p.TLSConfig.Validate(); err != nil {
+		return err
+	}
+	return p.validateAuth()
+}
+
+func (p *HTTPProbe) compileRegexps() error {
+	for field, res := range map[string][]Regexp{
+		"fail_if_body_matches_regexp":     p.FailIfBodyMatchesRegexp,
+		"fail_if_body_not_matches_regexp": p.FailIfBodyNotMatchesRegexp,
+	} {
+		for i := range res {
+			if err := res[i].compile(); err != nil {
+				return fmt.Errorf("%s[%d]: %w", field, i, err)
+			}
+		}
+	}
+	for field, matches := range map[string][]HeaderMatch{
+		"fail_if_header_matches":     p.FailIfHeaderMatchesRegexp,
+		"fail_if_header_not_matches": p.FailIfHeaderNotMatchesRegexp,
+	} {
+		for i := range matches {
+			if matches[i].Header == "" {
+				return fmt.Errorf("%s[%d].header: must be set", field, i)
+			}
+			if err := matches[i].Regexp.compile(); err != nil {
+				return fmt.Errorf("%s[%d].regexp: %w", field, i, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *HTTPProbe) validateAuth() error {
+	if p.BasicAuth != nil {
+		if p.BearerToken != "" || p.BearerTokenFile != "" {
+			return errors.New("basic_auth: at most one of basic_auth and bearer_token(_file) may be set")
+		}
+		if p.BasicAuth.Username == "" {
+			return errors.New("basic_auth.username: must be set")
+		}
+		if _, err := secret.Resolve("basic_auth.password", p.BasicAuth.Password, p.BasicAuth.PasswordFile, ""); err != nil {
+			return err
+		}
+	}
+	_, err := secret.Resolve("bearer_token", p.BearerToken, p.BearerTokenFile, "")
+	return err
+}
+
+// authorization returns the Authorization header value, reading *_file
+// secrets now so that rotated credentials apply without a reload.
+func (p *HTTPProbe) authorization() (string, error) {
+	if p.BasicAuth != nil {
+		password, err := secret.Resolve("basic_auth.password", p.BasicAuth.Password, p.BasicAuth.PasswordFile, "")
+		if err != nil {
+			return "", err
+		}
+		r := http.Request{Header: http.Header{}}
+		r.SetBasicAuth(p.BasicAuth.Username, password.Value())
+		return r.Header.Get("Authorization"), nil
+	}
+	token, err := secret.Resolve("bearer_token", p.BearerToken, p.BearerTokenFile, "")
+	if err != nil || token == "" {
+		return "", err
+	}
+	return "Bearer " + token.Value(), nil
+}
+
+// isToken reports whether s is an RFC 9110 token (method and header names).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Regexp is a regular expression from the config (RE2 syntax, unanchored,
+// as in blackbox_exporter).
+type Regexp struct {
+	source string
+	re     *regexp.Regexp
+}
+
+// NewRegexp compiles s.
+func NewRegexp(s string) (Regexp, error) {
+	r := Regexp{source: s}
+	err := r.compile()
+	return r, err
+}
+
+func (r *Regexp) compile() error {
+	if r.re != nil {
+		return nil
+	}
+	re, err := regexp.Compile(r.source)
+	if err != nil {
+		return fmt.Errorf("invalid regular expression %q: %w", r.source, err)
+	}
+	r.re = re
+	return nil
+}
+
+// compiled returns the expression, compiling a copy when the module was
+// built in code and never validated.
+func (r Regexp) compiled() (*regexp.Regexp, error) {
+	err := r.compile()
+	return r.re, err
+}
+
+func (r Regexp) String() string { return r.source }
+
+// UnmarshalYAML keeps the source; HTTPProbe.Validate compiles it so that the
+// error can name the field.
+func (r *Regexp) UnmarshalYAML(unmarshal func(any) error) error {
+	*r = Regexp{}
+	return unmarshal(&r.source)
+}
+
+// MarshalYAML writes the source back.
+func (r Regexp) MarshalYAML() (any, error) { return r.source, nil }
+
+// ByteSize is a size in bytes; YAML accepts a number of bytes or a number
+// with a unit: B, KB, MB, GB, KiB, MiB, GiB. As in blackbox_exporter
+// (alecthomas/units.Base2Bytes), KB and KiB both mean 1024 bytes.
+type ByteSize int64
+
+// UnmarshalYAML parses the size.
+func (b *ByteSize) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err != nil {
+		return err
+	}
+	n, err := parseByteSize(s)
+	if err != nil {
+		return err
+	}
+	*b = ByteSize(n)
+	return nil
+}
+
+type sizeError struct{ value string }
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("%q is not a size such as 1048576, 512KiB or 10MB", e.value)
+}
+
+func parseByteSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		factor int64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
+		{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1},
+	}
+	factor, digits := int64(1), s
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			factor, digits = u.factor, strings.TrimSpace(strings.TrimSuffix(s, u.suffix))
+			break
+		}
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/factor {
+		return 0, &sizeError{s}
+	}
+	return n * factor, nil
+}

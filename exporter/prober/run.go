@@ -1,0 +1,72 @@
+package prober
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Run probes target with module, the way blackbox_exporter's /probe handler
+// does: it registers probe_success and probe_duration_seconds in registry
+// (always, whatever happens), runs Probers[module.Prober] under ctx capped
+// by module.Timeout, and reports whether the probe succeeded.
+//
+// Run returns by ctx's deadline even if a prober overstays it; the prober's
+// late result is then ignored and probe_success is 0. logger should already
+// carry the module and target.
+func Run(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
+	successGauge := prometheus.NewGauge(probeSuccessOpts)
+	durationGauge := prometheus.NewGauge(probeDurationOpts)
+	registry.MustRegister(successGauge, durationGauge)
+
+	start := time.Now()
+	success := runProber(ctx, target, module, registry, logger)
+	duration := time.Since(start).Seconds()
+	durationGauge.Set(duration)
+	if success {
+		successGauge.Set(1)
+		logger.Debug("Probe succeeded", "duration_seconds", duration)
+	} else {
+		logger.Info("Probe failed", "duration_seconds", duration)
+	}
+	return success
+}
+
+func runProber(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
+	probe, ok := Probers[module.Prober]
+	if !ok {
+		logger.Error("Unknown prober", "prober", module.Prober)
+		return false
+	}
+	if module.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, module.Timeout)
+		defer cancel()
+	}
+	logger.Debug("Beginning probe", "prober", module.Prober, "timeout_seconds", timeoutSeconds(ctx))
+
+	done := make(chan bool, 1) // buffered: a late prober must not leak blocked
+	go func() { done <- probe(ctx, target, module, registry, logger) }()
+	select {
+	case success := <-done:
+		return success
+	case <-ctx.Done():
+	}
+	select {
+	case success := <-done: // finished at the deadline: keep its answer
+		return success
+	default:
+		logger.Warn("Prober did not return by its deadline", "prober", module.Prober)
+		return false
+	}
+}
+
+func timeoutSeconds(ctx context.Context) float64 {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	return time.Until(deadline).Seconds()
+}
