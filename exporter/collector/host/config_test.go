@@ -1,0 +1,73 @@
+package host
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	var c Config
+	if err := yaml.Unmarshal([]byte("enabled: true\n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Filesystem.MountPointsExclude != DefaultMountPointsExclude || c.Netdev.DeviceExclude != DefaultNetDeviceExclude ||
+		c.Paths.Procfs != "/proc" || c.Filesystem.MountTimeout != DefaultMountTimeout {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	cs, err := New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range cs {
+		names = append(names, x.Name())
+	}
+	if strings.Join(names, ",") != strings.Join(AllCollectors, ",") {
+		t.Errorf("New returned %v, want %v", names, AllCollectors)
+	}
+}
+
+func TestConfigOverridesAndDisable(t *testing.T) {
+	var c Config
+	in := `
+enabled: true
+collectors: [cpu, netdev]
+netdev: {device_exclude: ""}
+filesystem: {mount_timeout: 2s}
+`
+	if err := yaml.Unmarshal([]byte(in), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Netdev.DeviceExclude != "" || c.Filesystem.MountTimeout != 2*time.Second || c.Diskstats.DeviceExclude != DefaultDiskDeviceExclude {
+		t.Errorf("got %+v", c)
+	}
+	cs, err := New(c, nil)
+	if err != nil || len(cs) != 2 || cs[0].Name() != CPU || cs[1].Name() != Netdev {
+		t.Errorf("New = %v, %v", cs, err)
+	}
+	c.Enabled = false
+	if cs, err := New(c, nil); err != nil || len(cs) != 0 {
+		t.Errorf("disabled host: New = %v, %v", cs, err)
+	}
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"filesystem: {mount_points_exclude: '(['}", "filesystem.mount_points_exclude: invalid regular expression"},
+		{"netdev: {device_exclude: '*'}", "netdev.device_exclude: invalid regular expression"},
+		{"diskstats: {device_exclude: 'a)'}", "diskstats.device_exclude: invalid regular expression"},
+		{"collectors: [cpu, disk]", `collectors[1]: "disk" is not one of`},
+		{"filesystem: {mount_timeout: 0s}", "filesystem.mount_timeout must be positive"},
+		{"paths: {procfs: ''}", "paths.procfs must not be empty"},
+	}
+	for _, tt := range tests {
+		var c Config
+		err := yaml.Unmarshal([]byte(tt.in), &c)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tt.in, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package host
+
+import (
+	"context"
+	"math"
+	"net"
+	"net/http"
+	"os/exec"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/golive-ops/golive/internal/testenv"
+)
+
+// TestMatchesNodeExporter scrapes golive's host collectors, the installed
+// node_exporter, then golive again, and requires the same families, types,
+// help texts and series, with node_exporter's values between (or, for
+// gauges, close to) golive's two readings.
+func TestMatchesNodeExporter(t *testing.T) {
+	bin := testenv.Tool(t, "NODE_EXPORTER", "prometheus-node-exporter")
+	ctx := testenv.Context(t, time.Minute)
+	cfg := Default
+	url := startNodeExporter(t, ctx, bin, cfg)
+
+	cs, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := gather(t, cs...)
+	theirs := scrapeText(t, ctx, url)
+	after := gather(t, cs...)
+
+	// Families node_exporter's enabled collectors emit that golive does not:
+	// udev/sysfs disk info and the rest of the stat collector, which is only
+	// enabled for node_boot_time_seconds.
+	notOurs := []string{"node_disk_info", "node_context_switches_total", "node_forks_total", "node_intr_total",
+		"node_procs_blocked", "node_procs_running", "node_exporter_build_info"}
+	// Families of newer node_exporter releases than the Debian 1.5 here.
+	newer := []string{"node_filesystem_mount_info"}
+
+	for name, mf := range theirs {
+		if !strings.HasPrefix(name, "node_") || strings.HasPrefix(name, "node_scrape_") || slices.Contains(notOurs, name) {
+			continue
+		}
+		ours := before[name]
+		if ours == nil {
+			t.Errorf("%s: node_exporter has it, golive does not", name)
+			continue
+		}
+		if ours.GetType() != mf.GetType() || ours.GetHelp() != mf.GetHelp() {
+			t.Errorf("%s: golive %s %q, node_exporter %s %q", name, ours.GetType(), ours.GetHelp(), mf.GetType(), mf.GetHelp())
+		}
+		compareSeries(t, name, mf, ours, after[name])
+	}
+	for name := range before {
+		if theirs[name] == nil && !slices.Contains(newer, name) {
+			t.Errorf("%s: golive has it, node_exporter does not", name)
+		}
+	}
+}
+
+func startNodeExporter(t *testing.T, ctx context.Context, bin string, cfg Config) string {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.CommandContext(ctx, bin,
+		"--web.listen-address="+addr,
+		"--collector.disable-defaults",
+		"--collector.cpu", "--collector.loadavg", "--collector.meminfo", "--collector.filesystem",
+		"--collector.diskstats", "--collector.netdev", "--collector.time", "--collector.stat",
+		// golive reads /proc/net/dev; node_exporter's netlink path adds
+		// receive_nohandler, which /proc/net/dev does not have.
+		"--no-collector.netdev.netlink",
+		"--collector.filesystem.mount-points-exclude="+cfg.Filesystem.MountPointsExclude,
+		"--collector.filesystem.fs-types-exclude="+cfg.Filesystem.FSTypesExclude,
+		"--collector.diskstats.device-exclude="+cfg.Diskstats.DeviceExclude,
+		"--collector.netdev.device-exclude="+cfg.Netdev.DeviceExclude,
+	)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := "http://" + addr + "/metrics"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node_exporter did not answer on %s", url)
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func scrapeText(t *testing.T, ctx context.Context, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mfs
+}
+
+// seriesKey identifies a series the way Prometheus stores it: empty labels
+// do not exist. device_error is dropped because node_exporter 1.5 predates
+// that label; golive follows current releases.
+func seriesKey(m *dto.Metric) string {
+	var parts []string
+	for _, l := range m.GetLabel() {
+		if l.GetValue() != "" && l.GetName() != "device_error" {
+			parts = append(parts, l.GetName()+"="+strconv.Quote(l.GetValue()))
+		}
+	}
+	sort.Strings(parts)
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func bySeries(mf *dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range mf.GetMetric() {
+		out[seriesKey(m)] = sampleValue(m)
+	}
+	return out
+}
+
+func compareSeries(t *testing.T, name string, theirs, before, after *dto.MetricFamily) {
+	t.Helper()
+	o1, o2 := bySeries(before), bySeries(after)
+	for key, v := range bySeries(theirs) {
+		a, ok1 := o1[key]
+		b, ok2 := o2[key]
+		if !ok1 || !ok2 {
+			t.Errorf("%s%s: only node_exporter has this series", name, key)
+			continue
+		}
+		tol := tolerance(name, v)
+		if v < math.Min(a, b)-tol || v > math.Max(a, b)+tol {
+			t.Errorf("%s%s: node_exporter %v, golive %v then %v (tolerance %v)", name, key, v, a, b, tol)
+		}
+	}
+	for key := range o1 {
+		if _, ok := bySeries(theirs)[key]; !ok {
+			t.Errorf("%s%s: only golive has this series", name, key)
+		}
+	}
+}
+
+// tolerance is how far node_exporter's reading, taken between golive's two,
+// may fall outside them: zero for counters and constants, a few percent for
+// memory that moves under the test's own allocations.
+func tolerance(name string, v float64) float64 {
+	switch {
+	case strings.HasPrefix(name, "node_cpu_"):
+		// /proc/stat counters step back by a tick now and then; both
+		// exporters hold the previous value, from different starting points.
+		return 0.05
+	case strings.HasPrefix(name, "node_memory_"):
+		return math.Max(0.03*math.Abs(v), 16<<20)
+	case name == "node_filesystem_free_bytes" || name == "node_filesystem_avail_bytes":
+		return math.Max(0.01*v, 64<<20)
+	case name == "node_filesystem_files_free":
+		return 10000
+	case strings.HasPrefix(name, "node_load"):
+		return 0.05
+	case name == "node_disk_io_now":
+		return 8
+	}
+	return 0
+}
