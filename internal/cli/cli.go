@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 )
 
@@ -60,4 +61,35 @@ func (l *LogFlags) Logger(w io.Writer) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("--log.format: unknown format %q (want logfmt or json)", l.Format)
 	}
+}
+
+// Group is a command made of named subcommands, e.g. `golive dashboards push`.
+func Group(name, summary string, subs map[string]Command) Command {
+	return Command{Summary: summary, Run: func(ctx context.Context, env Env) int {
+		if len(env.Args) == 0 || env.Args[0] == "-h" || env.Args[0] == "--help" {
+			fmt.Fprintf(env.Stderr, "usage: golive %s <subcommand> [flags]\n\nsubcommands:\n", name)
+			for _, sub := range sortedKeys(subs) {
+				fmt.Fprintf(env.Stderr, "  %-10s %s\n", sub, subs[sub].Summary)
+			}
+			if len(env.Args) == 0 {
+				return 2
+			}
+			return 0
+		}
+		sub, ok := subs[env.Args[0]]
+		if !ok {
+			fmt.Fprintf(env.Stderr, "golive %s: unknown subcommand %q\n", name, env.Args[0])
+			return 2
+		}
+		return sub.Run(ctx, Env{Args: env.Args[1:], Stdout: env.Stdout, Stderr: env.Stderr})
+	}}
+}
+
+func sortedKeys(m map[string]Command) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
