@@ -19,20 +19,27 @@ run: build
 	./$(BIN) exporter --config.file=deploy/examples/exporter.yml --web.listen-address=127.0.0.1:9469
 
 ## test: every test: Go unit, integration and end-to-end tests, rule unit tests, dashboard schema checks
-test: test-go
+test: test-go test-dashboards
 
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
 
+## test-dashboards: type-check every generated dashboard against Grafana's published schema (@grafana/schema)
+test-dashboards:
+	dashboards/schema/check.sh
+
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## generate: rules/*.rules.yml, rules/tests/ and dashboards/*.json from rules/thresholds.yml
 generate:
-	@true
+	$(GO) run . generate
 
 ## check-generated: make generate must leave no diff in committed artefacts
 check-generated: generate
-	git diff --exit-code -- rules dashboards
+	@git diff --exit-code -- rules dashboards || { echo "make generate changed committed files: commit them"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- rules dashboards); \
+	  if [ -n "$$untracked" ]; then echo "make generate wrote untracked files:"; echo "$$untracked"; exit 1; fi
 
 lint:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -4,12 +4,14 @@ import (
 	"github.com/golive-ops/golive/exporter"
 	"github.com/golive-ops/golive/internal/baseline"
 	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/internal/generate"
 	"github.com/golive-ops/golive/internal/grafana"
 )
 
 // commands is the one table of subcommands; each entry is wired explicitly.
 var commands = map[string]cli.Command{
 	"exporter": {Summary: "serve Prometheus metrics for host, PostgreSQL, Redis, probes and checks", Run: exporter.Command},
+	"generate": {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
 	"baseline": {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
 	"dashboards": cli.Group("dashboards", "manage the generated Grafana dashboards", map[string]cli.Command{
 		"push": {Summary: "import dashboards into Grafana through its HTTP API", Run: grafana.PushCommand},

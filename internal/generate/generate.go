@@ -1,0 +1,120 @@
+// Package generate is the "golive generate" subcommand: it reads the
+// thresholds file and writes the rule files, their promtool unit tests and
+// the Grafana dashboards, or with --check reports which would change.
+package generate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/internal/dashgen"
+	"github.com/golive-ops/golive/internal/rulegen"
+	"github.com/golive-ops/golive/internal/thresholds"
+)
+
+// Options are the command's flags.
+type Options struct {
+	Thresholds    string
+	RulesDir      string
+	DashboardsDir string
+	Check         bool
+}
+
+// Command runs "golive generate".
+func Command(ctx context.Context, env cli.Env) int {
+	var o Options
+	flags := cli.NewFlagSet("generate", env)
+	flags.StringVar(&o.Thresholds, "thresholds", "rules/thresholds.yml", "thresholds file")
+	flags.StringVar(&o.RulesDir, "rules.dir", "rules", "directory of the generated rule files (their tests go to tests/ inside it)")
+	flags.StringVar(&o.DashboardsDir, "dashboards.dir", "dashboards", "directory of the generated dashboards")
+	flags.BoolVar(&o.Check, "check", false, "write nothing; list the files that would change and exit 1 if any")
+	if err := flags.Parse(env.Args); err != nil {
+		return 2
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "golive generate: unexpected arguments %q\n", flags.Args())
+		return 2
+	}
+	changed, err := Run(ctx, o)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "golive generate: %v\n", err)
+		return 1
+	}
+	for _, p := range changed {
+		fmt.Fprintln(env.Stdout, p)
+	}
+	if o.Check && len(changed) > 0 {
+		fmt.Fprintln(env.Stderr, `golive generate: generated files are out of date; run "golive generate" (make generate)`)
+		return 1
+	}
+	return 0
+}
+
+// Run generates every file and returns the paths whose content differs from
+// what is on disk. It writes them unless o.Check is set.
+func Run(ctx context.Context, o Options) ([]string, error) {
+	t, err := thresholds.Load(o.Thresholds)
+	if err != nil {
+		return nil, err
+	}
+	files, err := Files(t, o)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var changed []string
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return changed, err
+		}
+		old, err := os.ReadFile(p)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return changed, fmt.Errorf("read %s: %w", p, err)
+		}
+		if err == nil && bytes.Equal(old, files[p]) {
+			continue
+		}
+		changed = append(changed, p)
+		if o.Check {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return changed, fmt.Errorf("create %s: %w", filepath.Dir(p), err)
+		}
+		if err := os.WriteFile(p, files[p], 0o644); err != nil {
+			return changed, fmt.Errorf("write %s: %w", p, err)
+		}
+	}
+	return changed, nil
+}
+
+// Files returns every generated file keyed by its path under o's directories.
+func Files(t *thresholds.Thresholds, o Options) (map[string][]byte, error) {
+	rules, err := rulegen.Generate(t)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	dashboards, err := dashgen.Generate(t)
+	if err != nil {
+		return nil, fmt.Errorf("dashboards: %w", err)
+	}
+	out := make(map[string][]byte, len(rules)+len(dashboards))
+	for name, data := range rules {
+		out[filepath.Join(o.RulesDir, filepath.FromSlash(name))] = data
+	}
+	for name, data := range dashboards {
+		out[filepath.Join(o.DashboardsDir, name)] = data
+	}
+	return out, nil
+}
