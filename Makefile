@@ -28,8 +28,10 @@ test-go:
 test-dashboards:
 	dashboards/schema/check.sh
 
+## bench: Go benchmarks of the hot paths, then the exporter's CPU/RSS/latency report over 200 real scrapes
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/bench-exporter.sh
 
 ## generate: rules/*.rules.yml, rules/tests/ and dashboards/*.json from rules/thresholds.yml
 generate:

@@ -2,15 +2,172 @@ package prober
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"os"
+	"time"
 
+	probing "github.com/prometheus-community/pro-bing"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// ICMPProbe configures the icmp prober. (Placeholder: to be implemented.)
-type ICMPProbe struct{}
+// minICMPPayload is the smallest echo payload pro-bing accepts: it carries a
+// timestamp and a tracker id.
+const minICMPPayload = 24
 
-// ProbeICMP is a placeholder until the icmp prober is implemented.
-func ProbeICMP(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
-	return false
+// ICMPProbe configures the icmp prober (blackbox_exporter's icmp module).
+type ICMPProbe struct {
+	IPProtocol         string `yaml:"preferred_ip_protocol,omitempty"` // ip4 (default) or ip6
+	IPProtocolFallback *bool  `yaml:"ip_protocol_fallback,omitempty"`  // default true
+	SourceIPAddress    string `yaml:"source_ip_address,omitempty"`
+	PayloadSize        int    `yaml:"payload_size,omitempty"` // bytes of echo data; 0 means pro-bing's 24
+	DontFragment       bool   `yaml:"dont_fragment,omitempty"`
+	TTL                int    `yaml:"ttl,omitempty"` // outgoing TTL / hop limit; 0 means 64
+	// Privileged chooses a raw ICMP socket (needs root or CAP_NET_RAW) over
+	// an unprivileged ping socket (needs the process's group in
+	// net.ipv4.ping_group_range). Unset: raw when running as root.
+	Privileged *bool `yaml:"privileged,omitempty"`
 }
+
+// UnmarshalYAML decodes strictly and validates, naming the field and its line.
+func (p *ICMPProbe) UnmarshalYAML(unmarshal func(any) error) error {
+	var node nodeCapture
+	if err := unmarshal(&node); err != nil {
+		return err
+	}
+	*p = ICMPProbe{}
+	type icmpSection ICMPProbe
+	if err := unmarshal((*icmpSection)(p)); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return node.locate("icmp", err)
+	}
+	return nil
+}
+
+// Validate checks the settings; each error starts with its yaml field.
+func (p *ICMPProbe) Validate() error {
+	if err := validIPProtocol(p.IPProtocol); err != nil {
+		return fmt.Errorf("preferred_ip_protocol: %w", err)
+	}
+	if err := validSourceIP(p.SourceIPAddress); err != nil {
+		return err
+	}
+	if p.PayloadSize != 0 && (p.PayloadSize < minICMPPayload || p.PayloadSize > 65000) {
+		return fmt.Errorf("payload_size: %d is outside %d-65000", p.PayloadSize, minICMPPayload)
+	}
+	if p.TTL < 0 || p.TTL > 255 {
+		return fmt.Errorf("ttl: %d is outside 0-255", p.TTL)
+	}
+	return nil
+}
+
+func (p *ICMPProbe) privileged() bool {
+	if p.Privileged != nil {
+		return *p.Privileged
+	}
+	return os.Geteuid() == 0
+}
+
+// ProbeICMP sends one echo request to target (a host name or address) and
+// waits for its reply until ctx's deadline.
+func ProbeICMP(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
+	cfg := module.ICMP
+	durations := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "probe_icmp_duration_seconds",
+		Help: "Duration of icmp request by phase",
+	}, []string{"phase"})
+	for _, phase := range []string{"resolve", "setup", "rtt"} {
+		durations.WithLabelValues(phase)
+	}
+	registry.MustRegister(durations)
+
+	ip, lookupSeconds, err := resolveTarget(ctx, target, cfg.IPProtocol, fallbackOrDefault(cfg.IPProtocolFallback), registry, logger)
+	if err != nil {
+		logger.Warn("Error resolving address", "err", err)
+		return false
+	}
+	durations.WithLabelValues("resolve").Add(lookupSeconds)
+
+	reply, err := ping(ctx, cfg, ip, durations, logger)
+	if err != nil {
+		logger.Warn("No echo reply", "err", err)
+		return false
+	}
+	durations.WithLabelValues("rtt").Add(reply.Rtt.Seconds())
+	if reply.TTL > 0 {
+		hopLimit := prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "probe_icmp_reply_hop_limit",
+			Help: "Replied packet hop limit (TTL for ipv4)",
+		})
+		registry.MustRegister(hopLimit)
+		hopLimit.Set(float64(reply.TTL))
+	}
+	return true
+}
+
+var errNoEchoReply = errors.New("no echo reply before the deadline")
+
+// ping runs one pro-bing echo and returns the reply. The setup phase is the
+// time from here until the socket is ready, as blackbox measures it.
+func ping(ctx context.Context, cfg ICMPProbe, ip *net.IPAddr, durations *prometheus.GaugeVec, logger *slog.Logger) (*probing.Packet, error) {
+	setupStart := time.Now()
+	pinger := probing.New("")
+	pinger.SetIPAddr(ip)
+	pinger.SetPrivileged(cfg.privileged())
+	pinger.SetLogger(probingLogger{logger})
+	pinger.Count = 1
+	pinger.RecordRtts = false
+	pinger.RecordTTLs = false
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+		pinger.Timeout = left
+	}
+	if cfg.PayloadSize > 0 {
+		pinger.Size = cfg.PayloadSize
+	}
+	if cfg.TTL > 0 {
+		pinger.TTL = cfg.TTL
+	}
+	if cfg.DontFragment {
+		pinger.SetDoNotFragment(true)
+	}
+	pinger.Source = cfg.SourceIPAddress
+
+	var reply *probing.Packet
+	pinger.OnSetup = func() {
+		durations.WithLabelValues("setup").Add(time.Since(setupStart).Seconds())
+	}
+	pinger.OnRecv = func(pkt *probing.Packet) {
+		if reply == nil {
+			reply = pkt
+		}
+	}
+	mode := "unprivileged"
+	if pinger.Privileged() {
+		mode = "privileged"
+	}
+	logger.Debug("Sending ICMP echo", "ip", ip.String(), "socket", mode)
+	if err := pinger.RunWithContext(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("%s ping: %w", mode, err)
+	}
+	if reply == nil {
+		return nil, errNoEchoReply
+	}
+	return reply, nil
+}
+
+// probingLogger routes pro-bing's logging to the probe's logger.
+type probingLogger struct{ logger *slog.Logger }
+
+func (l probingLogger) Fatalf(format string, v ...any) { l.logger.Error(fmt.Sprintf(format, v...)) }
+func (l probingLogger) Errorf(format string, v ...any) { l.logger.Error(fmt.Sprintf(format, v...)) }
+func (l probingLogger) Warnf(format string, v ...any)  { l.logger.Warn(fmt.Sprintf(format, v...)) }
+func (l probingLogger) Infof(format string, v ...any)  { l.logger.Info(fmt.Sprintf(format, v...)) }
+func (l probingLogger) Debugf(format string, v ...any) { l.logger.Debug(fmt.Sprintf(format, v...)) }

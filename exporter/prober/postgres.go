@@ -1,16 +1,274 @@
 package prober
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	pgc "github.com/golive-ops/golive/exporter/collector/postgres"
+	"github.com/golive-ops/golive/internal/secret"
 )
 
-// PostgresProbe configures the postgres prober. (Placeholder: to be implemented.)
-type PostgresProbe struct{}
+// PostgresProbe configures the postgres prober:
+// /probe?module=...&target=host:5432 (or postgres://host:5432/db?sslmode=...)
+// answers like postgres_exporter's /probe. Credentials live here, never in
+// the target, which Prometheus shows in labels and logs.
+type PostgresProbe struct {
+	User         string        `yaml:"user,omitempty"`
+	Password     secret.Secret `yaml:"password,omitempty"`
+	PasswordFile string        `yaml:"password_file,omitempty"`
+	// Database to connect to (default postgres); a URL target's path wins.
+	Database string `yaml:"database,omitempty"`
+	// SSLMode is libpq's sslmode (default prefer); a URL target's wins.
+	SSLMode string `yaml:"sslmode,omitempty"`
+}
 
-// ProbePostgres is a placeholder until the postgres prober is implemented.
+// postgresProbeConns is the connection pool size per probed server: one for
+// the probe, one for an overlapping probe from a second Prometheus.
+const postgresProbeConns = 2
+
+var postgresSSLModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+
+// UnmarshalYAML decodes strictly (the func form keeps yaml.v3's
+// KnownFields) and validates, naming the field and its line.
+func (p *PostgresProbe) UnmarshalYAML(unmarshal func(any) error) error {
+	var node nodeCapture
+	if err := unmarshal(&node); err != nil {
+		return err
+	}
+	*p = PostgresProbe{}
+	type postgresSection PostgresProbe
+	if err := unmarshal((*postgresSection)(p)); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return node.locate("postgres", err)
+	}
+	return nil
+}
+
+// Validate checks the settings; each error starts with its yaml field.
+func (p *PostgresProbe) Validate() error {
+	if p.Password != "" && p.PasswordFile != "" {
+		return fmt.Errorf("password_file: %w", secret.ErrBoth)
+	}
+	if p.SSLMode != "" && !slices.Contains(postgresSSLModes, p.SSLMode) {
+		return fmt.Errorf("sslmode: %q is not one of %s", p.SSLMode, strings.Join(postgresSSLModes, ", "))
+	}
+	return nil
+}
+
+// collectorConfig is the postgres collector's config for one target, with
+// the password resolved now so that a rotated password_file takes effect.
+func (p *PostgresProbe) collectorConfig(target string, timeout time.Duration) (pgc.Config, error) {
+	host, port, database, sslmode, err := parsePostgresTarget(target)
+	if err != nil {
+		return pgc.Config{}, fmt.Errorf("target: %w", err)
+	}
+	pw, err := secret.Resolve("password", p.Password, p.PasswordFile, "")
+	if err != nil {
+		return pgc.Config{}, err
+	}
+	cfg := pgc.DefaultConfig
+	cfg.Name = target
+	cfg.Host, cfg.Port = host, port
+	cfg.User, cfg.Password = p.User, pw
+	cfg.Database, cfg.SSLMode = cmp.Or(database, p.Database), cmp.Or(sslmode, p.SSLMode)
+	cfg.MaxConns = postgresProbeConns
+	if timeout > 0 {
+		cfg.Timeout = timeout
+	}
+	return cfg, nil
+}
+
+// parsePostgresTarget accepts host, host:port, [v6]:port, or a
+// postgres:// / postgresql:// URL whose only query parameter may be sslmode.
+func parsePostgresTarget(target string) (host string, port int, database, sslmode string, err error) {
+	hostport := target
+	if strings.Contains(target, "://") {
+		u, err := url.Parse(target)
+		if err != nil {
+			return "", 0, "", "", errors.New("not a valid URL") // url errors quote the text
+		}
+		if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+			return "", 0, "", "", fmt.Errorf("scheme %q is not postgres or postgresql", u.Scheme)
+		}
+		if u.User != nil {
+			return "", 0, "", "", errors.New("credentials belong in the module's postgres section, not in the target")
+		}
+		for key := range u.Query() {
+			if key != "sslmode" {
+				return "", 0, "", "", fmt.Errorf("query parameter %q is not supported (only sslmode)", key)
+			}
+		}
+		sslmode = u.Query().Get("sslmode")
+		if sslmode != "" && !slices.Contains(postgresSSLModes, sslmode) {
+			return "", 0, "", "", fmt.Errorf("sslmode %q is not one of %s", sslmode, strings.Join(postgresSSLModes, ", "))
+		}
+		database = strings.TrimPrefix(u.Path, "/")
+		hostport = u.Host
+	}
+	if hostport == "" {
+		return "", 0, "", "", errors.New("no host")
+	}
+	host, portText, splitErr := net.SplitHostPort(hostport)
+	if splitErr != nil {
+		// No port: a bare host name or IPv6 address.
+		host, portText = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]"), "5432"
+	}
+	port, err = strconv.Atoi(portText)
+	if err != nil || port < 1 || port > 65535 {
+		return "", 0, "", "", fmt.Errorf("port %q is not a port number", portText)
+	}
+	if host == "" || strings.ContainsAny(host, "/ ") {
+		return "", 0, "", "", fmt.Errorf("host %q is not a host name or address", host)
+	}
+	return host, port, database, sslmode, nil
+}
+
+// ProbePostgres scrapes target and registers pg_up and postgres_exporter's
+// metrics, without golive's server label. It succeeds when pg_up is 1.
 func ProbePostgres(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
-	return false
+	cfg, err := module.Postgres.collectorConfig(target, module.Timeout)
+	if err != nil {
+		logger.Error("Invalid postgres probe", "err", err)
+		registry.MustRegister(metricList{pgDownMetric()})
+		return false
+	}
+	c, release, err := postgresTargets.acquire(cfg, logger)
+	if err != nil {
+		logger.Error("Invalid postgres probe", "err", err)
+		registry.MustRegister(metricList{pgDownMetric()})
+		return false
+	}
+	defer release()
+
+	ch := make(chan prometheus.Metric, 256)
+	var metrics []prometheus.Metric
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m := range ch {
+			metrics = append(metrics, m)
+		}
+	}()
+	up, err := c.Scrape(ctx, ch)
+	close(ch)
+	<-done
+	registry.MustRegister(metricList(metrics))
+	if err != nil {
+		// Statements can fail on a server that answered (pg_up 1): the
+		// probe still succeeded, as postgres_exporter's pg_up says.
+		logger.Warn("PostgreSQL scrape had errors", "err", err, "pg_up", up)
+	}
+	return up
+}
+
+// pgDownMetric is pg_up 0 for a probe that could not even start, so that the
+// answer holds pg_up like every other failed probe.
+func pgDownMetric() prometheus.Metric {
+	return prometheus.MustNewConstMetric(
+		prometheus.NewDesc("pg_up", "Whether the last scrape of metrics from PostgreSQL was able to connect to the server (1 for yes, 0 for no).", nil, nil),
+		prometheus.GaugeValue, 0)
+}
+
+// postgresTargets keeps a collector (with its connection pool) per target and
+// module settings between probes, so that a probe every 15s reuses its
+// connection instead of connecting and authenticating anew. It is package
+// state because a ProbeFn has nowhere else to keep it; it is bounded in size
+// and idle time.
+var postgresTargets = &postgresTargetCache{max: 64, idle: 10 * time.Minute, entries: map[string]*postgresCacheEntry{}}
+
+type postgresTargetCache struct {
+	mu      sync.Mutex
+	max     int
+	idle    time.Duration
+	entries map[string]*postgresCacheEntry
+}
+
+type postgresCacheEntry struct {
+	c        *pgc.Collector
+	inUse    int
+	lastUsed time.Time
+}
+
+// acquire returns the collector for cfg, building it on first use (which
+// does not touch the network), and a func to call when the probe is done.
+func (cc *postgresTargetCache) acquire(cfg pgc.Config, logger *slog.Logger) (*pgc.Collector, func(), error) {
+	key := postgresCacheKey(cfg)
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	now := time.Now()
+	e, ok := cc.entries[key]
+	if !ok {
+		cc.evictLocked(now)
+		c, err := pgc.New(cfg, logger, pgc.WithoutServerLabel())
+		if err != nil {
+			return nil, nil, err
+		}
+		e = &postgresCacheEntry{c: c}
+		cc.entries[key] = e
+	}
+	e.inUse++
+	e.lastUsed = now
+	return e.c, func() {
+		cc.mu.Lock()
+		defer cc.mu.Unlock()
+		e.inUse--
+		e.lastUsed = time.Now()
+	}, nil
+}
+
+// evictLocked closes collectors idle for too long and, while the cache is
+// full, the least recently used idle ones. Collectors in use are never
+// closed. A pool's Close waits for its connections to be returned, so it
+// runs outside the lock.
+func (cc *postgresTargetCache) evictLocked(now time.Time) {
+	var idle []string
+	for key, e := range cc.entries {
+		switch {
+		case e.inUse > 0:
+		case now.Sub(e.lastUsed) > cc.idle:
+			go e.c.Close()
+			delete(cc.entries, key)
+		default:
+			idle = append(idle, key)
+		}
+	}
+	slices.SortFunc(idle, func(a, b string) int {
+		return cc.entries[a].lastUsed.Compare(cc.entries[b].lastUsed)
+	})
+	for _, key := range idle {
+		if len(cc.entries) < cc.max {
+			return
+		}
+		go cc.entries[key].c.Close()
+		delete(cc.entries, key)
+	}
+}
+
+// len reports how many collectors are cached (for tests).
+func (cc *postgresTargetCache) len() int {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return len(cc.entries)
+}
+
+// postgresCacheKey tells apart everything that changes the connection; the
+// password enters only as a hash.
+func postgresCacheKey(cfg pgc.Config) string {
+	pw := sha256.Sum256([]byte(cfg.Password.Value()))
+	return fmt.Sprintf("%s\x00%d\x00%s\x00%x\x00%s\x00%s\x00%s", cfg.Host, cfg.Port, cfg.User, pw, cfg.Database, cfg.SSLMode, cfg.Timeout)
 }

@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/golive-ops/golive/internal/secret"
+	"github.com/golive-ops/golive/internal/testenv"
+)
+
+// TestMatchesPostgresExporter scrapes the same server with Debian's
+// postgres_exporter and with golive and compares every metric both report:
+// type, label names (without golive's server label) and values.
+//
+// Known differences, all where newer postgres_exporter releases changed too
+// and golive follows the newer behaviour: the shared-objects row of
+// pg_stat_database (datname "") is skipped, and a never-reset stats_reset is
+// 0 rather than NaN. And lib/pq sets extra_float_digits=2 for its own
+// session, which postgres_exporter then reports as the server's setting.
+func TestMatchesPostgresExporter(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	tool := testenv.Tool(t, "POSTGRES_EXPORTER", "prometheus-postgres-exporter")
+
+	theirs := scrapePostgresExporter(t, tool, dsn)
+	c := newTestCollector(t, Config{Name: "cmp", DSN: secret.Secret(dsn)})
+	ours, err := scrapeOnce(testenv.Context(t, 10*time.Second), t, c.Update)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var common []string
+	for name := range ours {
+		if _, ok := theirs[name]; ok {
+			common = append(common, name)
+		}
+	}
+	sort.Strings(common)
+	for _, must := range []string{
+		"pg_up", "pg_static", "pg_database_size_bytes", "pg_settings_max_connections",
+		"pg_settings_shared_buffers_bytes", "pg_stat_activity_count", "pg_stat_activity_max_tx_duration",
+		"pg_stat_database_xact_commit", "pg_stat_database_blks_hit", "pg_stat_database_deadlocks",
+	} {
+		if _, ok := theirs[must]; !ok {
+			t.Errorf("postgres_exporter did not report %s; is it the expected version?", must)
+		}
+		if _, ok := ours[must]; !ok {
+			t.Errorf("golive does not report %s", must)
+		}
+	}
+	for name := range theirs {
+		if strings.HasPrefix(name, "pg_settings_") && ours[name] == nil {
+			t.Errorf("postgres_exporter reports %s, golive does not", name)
+		}
+	}
+
+	compared := 0
+	for _, name := range common {
+		o, th := ours[name], theirs[name]
+		if o.GetType() != th.GetType() {
+			t.Errorf("%s: type %v, postgres_exporter %v", name, o.GetType(), th.GetType())
+		}
+		theirSeries := map[string]*dto.Metric{}
+		for _, m := range th.GetMetric() {
+			theirSeries[seriesKey(m)] = m
+		}
+		for _, m := range o.GetMetric() {
+			key := seriesKey(m)
+			tm, ok := theirSeries[key]
+			if !ok {
+				continue // e.g. a database created between the two scrapes
+			}
+			compared++
+			if msg := compareValues(name, sampleValue(o.GetType(), m), sampleValue(th.GetType(), tm)); msg != "" {
+				t.Errorf("%s{%s}: %s", name, key, msg)
+			}
+		}
+		if len(o.GetMetric()) > 0 && len(th.GetMetric()) > 0 {
+			if a, b := labelSet(o.GetMetric()[0]), labelSet(th.GetMetric()[0]); a != b {
+				t.Errorf("%s: labels %s, postgres_exporter %s", name, a, b)
+			}
+		}
+	}
+	t.Logf("compared %d series in %d families", compared, len(common))
+	if compared < 200 {
+		t.Errorf("only %d series compared; the comparison is not covering the metrics", compared)
+	}
+}
+
+// compareValues allows for what moves between two scrapes a moment apart:
+// activity and cumulative statistics. Settings, versions and sizes must match.
+func compareValues(name string, ours, theirs float64) string {
+	switch {
+	case math.IsNaN(theirs) && name == "pg_stat_database_stats_reset" && ours == 0,
+		name == "pg_settings_extra_float_digits":
+		return ""
+	case math.IsNaN(ours) != math.IsNaN(theirs):
+		return fmt.Sprintf("golive %v, postgres_exporter %v", ours, theirs)
+	case math.IsNaN(ours):
+		return ""
+	}
+	tolerance := 0.0
+	switch {
+	case strings.HasPrefix(name, "pg_stat_activity_"), name == "pg_stat_database_numbackends":
+		tolerance = 3 // the two exporters' own connections
+	case strings.HasPrefix(name, "pg_stat_database_"):
+		tolerance = math.Max(200, 0.2*math.Abs(theirs))
+	case name == "pg_database_size_bytes":
+		tolerance = 0.05 * theirs
+	}
+	if math.Abs(ours-theirs) > tolerance {
+		return fmt.Sprintf("golive %v, postgres_exporter %v", ours, theirs)
+	}
+	return ""
+}
+
+func scrapePostgresExporter(t *testing.T, tool, dsn string) map[string]*dto.MetricFamily {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", closedPort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, tool, "--web.listen-address="+addr)
+	cmd.Env = append(os.Environ(), "DATA_SOURCE_NAME="+dsn)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", tool, err)
+	}
+	t.Cleanup(func() {
+		cancel() // kills the exporter
+		_ = cmd.Wait()
+	})
+
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		families, err := fetchMetrics(client, "http://"+addr+"/metrics")
+		if err == nil {
+			return families
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("postgres_exporter did not answer: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func fetchMetrics(client *http.Client, url string) (map[string]*dto.MetricFamily, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(resp.Body)
+}
+
+// seriesKey identifies a series by its labels, without "server" (golive's
+// configured name, postgres_exporter's host:port).
+func seriesKey(m *dto.Metric) string {
+	var parts []string
+	for _, l := range m.GetLabel() {
+		if l.GetName() != "server" {
+			parts = append(parts, l.GetName()+"="+l.GetValue())
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func labelSet(m *dto.Metric) string {
+	var names []string
+	for _, l := range m.GetLabel() {
+		if l.GetName() != "server" {
+			names = append(names, l.GetName())
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ",")
+}
+
+func sampleValue(t dto.MetricType, m *dto.Metric) float64 {
+	switch t {
+	case dto.MetricType_COUNTER:
+		return m.GetCounter().GetValue()
+	case dto.MetricType_GAUGE:
+		return m.GetGauge().GetValue()
+	default:
+		return m.GetUntyped().GetValue()
+	}
+}

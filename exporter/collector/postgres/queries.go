@@ -1,0 +1,265 @@
+package postgres
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// resultRows is the part of *pgconn.ResultReader the emitters use: rows of
+// text-format values, nil for NULL.
+type resultRows interface {
+	NextRow() bool
+	Values() [][]byte
+}
+
+// query is one statement of a scrape. All of a scrape's statements go to the
+// server in one pipeline (one network round trip), each with its own sync
+// point so that one failing statement does not abort the others.
+type query struct {
+	name string // prepared statement name, unique per SQL text
+	sql  string
+	// args, when set, returns the statement's parameters in text format.
+	args func(s *scraper) [][]byte
+	// emit reads the statement's rows and sends metrics.
+	emit func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error
+}
+
+// queriesFor returns the statements for a server of the given major version.
+// PostgreSQL 10 or later is required (pg_wal_* function names).
+func queriesFor(major int) []query {
+	statDatabase := query{name: "golive_pg_stat_database", sql: statDatabaseSQL(false), emit: (*scraper).emitStatDatabase}
+	if major >= 14 {
+		statDatabase = query{name: "golive_pg_stat_database_14", sql: statDatabaseSQL(true), emit: (*scraper).emitStatDatabase}
+	}
+	return []query{
+		{name: "golive_pg_instance", sql: instanceSQL, emit: (*scraper).emitInstance},
+		statDatabase,
+		{name: "golive_pg_database", sql: databaseSQL, args: (*scraper).databaseArgs, emit: (*scraper).emitDatabase},
+		{name: "golive_pg_stat_activity", sql: activitySQL, emit: (*scraper).emitActivity},
+		{name: "golive_pg_settings", sql: settingsSQL, emit: (*scraper).emitSettings},
+		{name: "golive_pg_stat_replication", sql: replicationSQL, emit: (*scraper).emitReplication},
+	}
+}
+
+// instanceSQL reads the one-row facts: version, role, replication lag (as
+// postgres_exporter's pg_replication collector computes it) and start time.
+const instanceSQL = `SELECT version(),
+  pg_is_in_recovery(),
+  (CASE WHEN NOT pg_is_in_recovery() THEN 0
+        WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+        ELSE GREATEST(0, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())))
+   END)::float8,
+  COALESCE(GREATEST(0, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))), 0)::float8,
+  EXTRACT(EPOCH FROM pg_postmaster_start_time())::float8`
+
+func statDatabaseSQL(activeTime bool) string {
+	cols := make([]string, 0, len(statDatabaseColumns)+1)
+	for _, c := range statDatabaseColumns {
+		switch c.name {
+		case "stats_reset":
+			// Whole seconds, 0 when never reset, as postgres_exporter reports it.
+			cols = append(cols, "COALESCE(floor(EXTRACT(EPOCH FROM stats_reset)), 0)::float8")
+		default:
+			cols = append(cols, c.name)
+		}
+	}
+	if activeTime {
+		cols = append(cols, "active_time")
+	}
+	// The row for shared objects has no datname; postgres_exporter skips it.
+	return "SELECT datid::text, datname, " + strings.Join(cols, ", ") +
+		" FROM pg_stat_database WHERE datname IS NOT NULL"
+}
+
+// activitySQL reports every (database, state) pair, zeros included, like
+// postgres_exporter's default pg_stat_activity query.
+const activitySQL = `SELECT pg_database.datname, tmp.state,
+  COALESCE(count, 0), COALESCE(max_tx_duration, 0)
+FROM (VALUES ('active'), ('idle'), ('idle in transaction'), ('idle in transaction (aborted)'),
+             ('fastpath function call'), ('disabled')) AS tmp(state)
+CROSS JOIN pg_database
+LEFT JOIN (SELECT datname, state, count(*) AS count,
+                  MAX(EXTRACT(EPOCH FROM now() - xact_start))::float8 AS max_tx_duration
+           FROM pg_stat_activity GROUP BY datname, state) AS tmp2
+  ON tmp.state = tmp2.state AND pg_database.datname = tmp2.datname`
+
+// settingsSQL reports, for a setting this session changed with SET (our own
+// statement_timeout), the value a session starts with (reset_val) instead of
+// ours. Otherwise it reads setting, as postgres_exporter does: reset_val
+// differs for settings with a display hook (file modes, TCP keepalives).
+const settingsSQL = `SELECT name, CASE WHEN source = 'session' THEN reset_val ELSE setting END,
+  COALESCE(unit, ''), short_desc, vartype
+FROM pg_settings WHERE vartype IN ('bool', 'integer', 'real')`
+
+// replicationSQL gives, on a primary, each standby's lag in bytes; on a
+// standby the values are NULL (reported as NaN, as postgres_exporter does).
+const replicationSQL = `SELECT COALESCE(application_name, ''), COALESCE(host(client_addr), ''), COALESCE(state, ''),
+  CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 END,
+  CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 END
+FROM pg_stat_replication`
+
+func (s *scraper) emitInstance(rr resultRows, ch chan<- prometheus.Metric) error {
+	if !rr.NextRow() {
+		return fmt.Errorf("instance query returned no row")
+	}
+	v := rr.Values()
+	if len(v) != 5 {
+		return fmt.Errorf("instance query returned %d columns, want 5", len(v))
+	}
+	version := string(v[0])
+	ch <- prometheus.MustNewConstMetric(s.d.static, prometheus.UntypedValue, 1, version, shortVersion(version))
+	isReplica := 0.0
+	if string(v[1]) == "t" {
+		isReplica = 1
+	}
+	ch <- prometheus.MustNewConstMetric(s.d.isReplica, prometheus.GaugeValue, isReplica)
+	for _, m := range []struct {
+		desc *prometheus.Desc
+		raw  []byte
+	}{{s.d.replicationLag, v[2]}, {s.d.lastReplay, v[3]}, {s.d.postmasterStart, v[4]}} {
+		if f, ok := parseFloat(m.raw); ok {
+			ch <- prometheus.MustNewConstMetric(m.desc, prometheus.GaugeValue, f)
+		}
+	}
+	return nil
+}
+
+func (s *scraper) emitStatDatabase(rr resultRows, ch chan<- prometheus.Metric) error {
+	for rr.NextRow() {
+		v := rr.Values()
+		if len(v) < 2+len(statDatabaseColumns) {
+			return fmt.Errorf("pg_stat_database query returned %d columns", len(v))
+		}
+		datid, datname := string(v[0]), string(v[1])
+		for i, c := range statDatabaseColumns {
+			if f, ok := parseFloat(v[2+i]); ok {
+				ch <- prometheus.MustNewConstMetric(s.d.statDatabase[i], c.vtype, f, datid, datname)
+			}
+		}
+		if len(v) > 2+len(statDatabaseColumns) {
+			if f, ok := parseFloat(v[2+len(statDatabaseColumns)]); ok {
+				ch <- prometheus.MustNewConstMetric(s.d.activeTime, activeTimeColumn.vtype, f*activeTimeColumn.scale, datid, datname)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *scraper) emitActivity(rr resultRows, ch chan<- prometheus.Metric) error {
+	for rr.NextRow() {
+		v := rr.Values()
+		datname, state := string(v[0]), string(v[1])
+		if f, ok := parseFloat(v[2]); ok {
+			ch <- prometheus.MustNewConstMetric(s.d.activityCount, prometheus.GaugeValue, f, datname, state)
+		}
+		if f, ok := parseFloat(v[3]); ok {
+			ch <- prometheus.MustNewConstMetric(s.d.activityMaxTxDuration, prometheus.GaugeValue, f, datname, state)
+		}
+	}
+	return nil
+}
+
+func (s *scraper) emitSettings(rr resultRows, ch chan<- prometheus.Metric) error {
+	for rr.NextRow() {
+		v := rr.Values()
+		st := setting{name: string(v[0]), value: string(v[1]), unit: string(v[2]), shortDesc: string(v[3]), vartype: string(v[4])}
+		name, help, value, err := st.metric()
+		if err != nil {
+			// One odd setting (a new unit in a future release) must not
+			// cost the others; postgres_exporter would panic here.
+			s.logger.Debug("skipping setting", "err", err)
+			continue
+		}
+		m, err := prometheus.NewConstMetric(s.settings.get(name, help), prometheus.GaugeValue, value)
+		if err != nil {
+			s.logger.Debug("skipping setting", "setting", st.name, "err", err)
+			continue
+		}
+		ch <- m
+	}
+	return nil
+}
+
+// emitReplication keeps, for standbys that share application_name,
+// client_addr and state (two base backups from one host), the largest lag:
+// emitting both would be a duplicate series and fail the whole scrape.
+func (s *scraper) emitReplication(rr resultRows, ch chan<- prometheus.Metric) error {
+	type key struct{ app, addr, state string }
+	type lsn struct{ current, diff float64 }
+	seen := map[key]lsn{}
+	var order []key
+	for rr.NextRow() {
+		v := rr.Values()
+		k := key{string(v[0]), string(v[1]), string(v[2])}
+		cur, diff := nullAsNaN(v[3]), nullAsNaN(v[4])
+		prev, ok := seen[k]
+		if !ok {
+			order = append(order, k)
+			seen[k] = lsn{cur, diff}
+			continue
+		}
+		if diff > prev.diff || math.IsNaN(prev.diff) {
+			seen[k] = lsn{cur, diff}
+		}
+	}
+	for _, k := range order {
+		l := seen[k]
+		ch <- prometheus.MustNewConstMetric(s.d.replicationCurrentLSNBytes, prometheus.GaugeValue, l.current, k.app, k.addr, k.state)
+		ch <- prometheus.MustNewConstMetric(s.d.replicationDiff, prometheus.GaugeValue, l.diff, k.app, k.addr, k.state)
+	}
+	return nil
+}
+
+// parseFloat reads a text-format numeric value; NULL is not ok.
+func parseFloat(b []byte) (float64, bool) {
+	if b == nil {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	return f, err == nil
+}
+
+func nullAsNaN(b []byte) float64 {
+	if f, ok := parseFloat(b); ok {
+		return f
+	}
+	return math.NaN()
+}
+
+var versionRE = regexp.MustCompile(`^\w+ (\d+)(?:\.(\d+))?(?:\.(\d+))?`)
+
+// shortVersion turns "PostgreSQL 15.4 (Debian ...) on x86_64..." into
+// "15.4.0", postgres_exporter's short_version (a semantic version).
+func shortVersion(version string) string {
+	m := versionRE.FindStringSubmatch(version)
+	if m == nil {
+		return ""
+	}
+	parts := []string{m[1], m[2], m[3]}
+	for i, p := range parts {
+		if p == "" {
+			parts[i] = "0"
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// majorVersion reads the major version from the server_version parameter the
+// server reports at connection start ("15.4 (Debian ...)", "16beta1"), so
+// choosing the queries costs no round trip.
+func majorVersion(serverVersion string) int {
+	end := 0
+	for end < len(serverVersion) && serverVersion[end] >= '0' && serverVersion[end] <= '9' {
+		end++
+	}
+	n, err := strconv.Atoi(serverVersion[:end])
+	if err != nil {
+		return 0
+	}
+	return n
+}

@@ -1,0 +1,94 @@
+package sqlcheck
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is one `sql_checks:` entry: a named read-only query against a
+// configured PostgreSQL server whose numeric columns become metrics.
+type Config struct {
+	Name string `yaml:"name"`
+	// Postgres names the `postgres:` entry whose connection pool runs the query.
+	Postgres string `yaml:"postgres"`
+	Query    string `yaml:"query"`
+	// Timeout bounds the query (sent as statement_timeout too).
+	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// Labels lists result columns whose values label the row's other columns,
+	// for queries that return one row per table, shard, etc.
+	Labels []string `yaml:"labels,omitempty"`
+}
+
+// DefaultConfig holds the defaults UnmarshalYAML and New apply.
+var DefaultConfig = Config{Timeout: 5 * time.Second}
+
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// UnmarshalYAML applies the defaults, decodes strictly and validates.
+func (c *Config) UnmarshalYAML(value *yaml.Node) error {
+	*c = DefaultConfig
+	type plain Config
+	if err := checkKnownFields(value, plain{}); err != nil {
+		return err
+	}
+	if err := value.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	return c.Validate()
+}
+
+// Validate checks every field; errors name the yaml field.
+func (c *Config) Validate() error {
+	switch {
+	case c.Name == "":
+		return errors.New("name is required")
+	case c.Postgres == "":
+		return fmt.Errorf("sql check %q: postgres (the name of a postgres entry) is required", c.Name)
+	case strings.TrimSpace(c.Query) == "":
+		return fmt.Errorf("sql check %q: query is required", c.Name)
+	case c.Timeout <= 0:
+		return fmt.Errorf("sql check %q: timeout must be positive, got %s", c.Name, c.Timeout)
+	}
+	seen := map[string]bool{}
+	for _, l := range c.Labels {
+		switch {
+		case !labelNameRE.MatchString(l) || strings.HasPrefix(l, "__"):
+			return fmt.Errorf("sql check %q: labels: %q is not a valid label name", c.Name, l)
+		case l == "check" || l == "column":
+			return fmt.Errorf("sql check %q: labels: %q is reserved", c.Name, l)
+		case seen[l]:
+			return fmt.Errorf("sql check %q: labels: %q is listed twice", c.Name, l)
+		}
+		seen[l] = true
+	}
+	return nil
+}
+
+// checkKnownFields rejects mapping keys that are not yaml tags of v's struct
+// type: yaml.v3's Node.Decode does not inherit the outer decoder's
+// KnownFields(true), and a misspelt key must not pass silently.
+func checkKnownFields(node *yaml.Node, v any) error {
+	if node.Kind != yaml.MappingNode {
+		return nil // Decode reports the type error
+	}
+	known := map[string]bool{}
+	t := reflect.TypeOf(v)
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			known[name] = true
+		}
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if key := node.Content[i].Value; !known[key] {
+			return fmt.Errorf("line %d: unknown field %q", node.Content[i].Line, key)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/golive-ops/golive/exporter/config"
+	"github.com/golive-ops/golive/internal/cli"
+	"github.com/prometheus/exporter-toolkit/web"
+)
+
+// DefaultListenAddress is where the exporter listens unless told otherwise.
+const DefaultListenAddress = ":9469"
+
+type flags struct {
+	configFile    string
+	listenAddress string
+	webConfigFile string
+	check         bool
+	log           cli.LogFlags
+}
+
+// Command runs `golive exporter`. Signals are handled here only: ctx ends on
+// SIGINT/SIGTERM (main), SIGHUP reloads the config.
+func Command(ctx context.Context, env cli.Env) int {
+	fs := cli.NewFlagSet("exporter", env)
+	var f flags
+	fs.StringVar(&f.configFile, "config.file", "exporter.yml", "exporter configuration file")
+	fs.StringVar(&f.listenAddress, "web.listen-address", DefaultListenAddress, "address to listen on for HTTP requests")
+	fs.StringVar(&f.webConfigFile, "web.config.file", "", "exporter-toolkit web configuration file (TLS, basic auth)")
+	fs.BoolVar(&f.check, "config.check", false, "check the configuration file, build every collector without connecting, and exit")
+	f.log.Register(fs)
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "golive exporter: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	logger, err := f.log.Logger(env.Stderr)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "golive exporter: %v\n", err)
+		return 2
+	}
+	if f.check {
+		return checkConfig(f, env, logger)
+	}
+	return serve(ctx, f, logger)
+}
+
+// checkConfig loads the config and builds every collector (constructors do
+// not connect), then closes them again.
+func checkConfig(f flags, env cli.Env, logger *slog.Logger) int {
+	cfg, err := config.Load(f.configFile)
+	if err == nil {
+		err = web.Validate(f.webConfigFile)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "golive exporter: %v\n", err)
+		return 1
+	}
+	b, err := build(cfg, logger)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "golive exporter: %s: %v\n", f.configFile, err)
+		return 1
+	}
+	b.close(logger)
+	fmt.Fprintf(env.Stdout, "OK: %s (%d collectors, %d modules)\n", f.configFile, len(b.collectors), len(cfg.Modules))
+	return 0
+}
+
+func serve(ctx context.Context, f flags, logger *slog.Logger) int {
+	if err := web.Validate(f.webConfigFile); err != nil {
+		logger.Error("invalid web config", "file", f.webConfigFile, "err", err)
+		return 1
+	}
+	app, err := New(Options{ConfigFile: f.configFile, WebConfigFile: f.webConfigFile, Logger: logger})
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", f.listenAddress)
+	if err != nil {
+		app.Close()
+		logger.Error("cannot listen", "address", f.listenAddress, "err", err)
+		return 1
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = app.Reload() // Reload logs its outcome
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	logger.Info("starting golive exporter", "config", f.configFile, "address", ln.Addr().String())
+	if err := app.Serve(ctx, ln); err != nil {
+		logger.Error("serving failed", "err", err)
+		return 1
+	}
+	logger.Info("golive exporter stopped")
+	return 0
+}

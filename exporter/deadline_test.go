@@ -1,0 +1,50 @@
+package exporter
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/golive-ops/golive/exporter/config"
+)
+
+func TestScrapeTimeout(t *testing.T) {
+	g := config.Global{ScrapeTimeout: 10 * time.Second, ScrapeTimeoutOffset: 500 * time.Millisecond}
+	tests := []struct {
+		header string
+		module time.Duration
+		want   time.Duration
+		probe  time.Duration
+		err    bool
+	}{
+		{header: "", want: 10 * time.Second, module: 3 * time.Second, probe: 3 * time.Second},
+		{header: "2", want: 1500 * time.Millisecond, module: 5 * time.Second, probe: 1500 * time.Millisecond},
+		{header: "2.5", want: 2 * time.Second, module: time.Second, probe: time.Second},
+		{header: "0.4", want: 200 * time.Millisecond, probe: 200 * time.Millisecond}, // offset capped at half
+		{header: "1e12", want: time.Hour - 500*time.Millisecond, probe: time.Hour - 500*time.Millisecond},
+		{header: "0", err: true},
+		{header: "-3", err: true},
+		{header: "NaN", err: true},
+		{header: "ten", err: true},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.header != "" {
+			h.Set(scrapeTimeoutHeader, tt.header)
+		}
+		got, err := scrapeTimeout(h, g)
+		if (err != nil) != tt.err {
+			t.Errorf("scrapeTimeout(%q) error = %v, want error %v", tt.header, err, tt.err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("scrapeTimeout(%q) = %v, want %v", tt.header, got, tt.want)
+		}
+		if tt.err {
+			continue
+		}
+		if p, _ := probeTimeout(h, g, tt.module); p != tt.probe {
+			t.Errorf("probeTimeout(%q, module %v) = %v, want %v", tt.header, tt.module, p, tt.probe)
+		}
+	}
+}

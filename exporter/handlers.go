@@ -1,0 +1,172 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/golive-ops/golive/exporter/prober"
+	"github.com/golive-ops/golive/internal/buildinfo"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
+)
+
+// maxTargetLen bounds /probe?target=; real targets are URLs and host:ports.
+const maxTargetLen = 2048
+
+func (a *App) routes() (http.Handler, error) {
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "golive exporter",
+		Description: "Host, PostgreSQL, Redis, services, backups, SQL checks and blackbox-style probes",
+		Version:     buildinfo.Print("golive"),
+		Profiling:   "false",
+		Form: web.LandingForm{
+			Action: "/probe",
+			Inputs: []web.LandingFormInput{
+				{Label: "Target", Type: "text", Name: "target", Placeholder: "http://127.0.0.1:8080/health"},
+				{Label: "Module", Type: "text", Name: "module", Placeholder: "http_2xx"},
+			},
+		},
+		Links: []web.LandingLinks{
+			{Address: "/metrics", Text: "Metrics", Description: "everything the config lists"},
+			{Address: "/probe?module=http_2xx&target=http://127.0.0.1:9469/-/healthy", Text: "Probe", Description: "probe one target with one module"},
+			{Address: "/-/healthy", Text: "Healthy", Description: "liveness"},
+			{Address: "/-/ready", Text: "Ready", Description: "readiness"},
+			{Address: "/-/reload", Text: "Reload", Description: "POST to reload the config (or send SIGHUP)"},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("landing page: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", a.bounded(http.HandlerFunc(a.serveMetrics)))
+	mux.Handle("/probe", a.bounded(http.HandlerFunc(a.serveProbe)))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "Healthy\n")
+	})
+	mux.HandleFunc("/-/ready", a.serveReady)
+	mux.HandleFunc("/-/reload", a.serveReload)
+	mux.Handle("/", landing)
+	return mux, nil
+}
+
+// bounded refuses requests beyond MaxInFlight with 503, so that a hung
+// backend cannot pile up goroutines and connections without limit.
+func (a *App) bounded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case a.inFlight <- struct{}{}:
+			defer func() { <-a.inFlight }()
+			next.ServeHTTP(w, r)
+		default:
+			http.Error(w, fmt.Sprintf("too many concurrent scrapes (limit %d)", cap(a.inFlight)), http.StatusServiceUnavailable)
+		}
+	})
+}
+
+// serveMetrics runs every collector under the scrape's deadline in a fresh
+// registry, gathered with the process-wide one.
+func (a *App) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	st := a.acquire()
+	defer st.mu.RUnlock()
+	timeout, err := scrapeTimeout(r.Header, st.cfg.Global)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(st.runner.Scrape(ctx))
+	a.expose(w, r, prometheus.Gatherers{a.registry, reg})
+}
+
+// serveProbe probes one target with one module, blackbox_exporter style: a
+// fresh registry with exactly what the prober reports.
+func (a *App) serveProbe(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	st := a.acquire()
+	cfg := st.cfg // immutable; the lock need not be held while probing
+	st.mu.RUnlock()
+
+	name := q.Get("module")
+	if name == "" {
+		http.Error(w, "module parameter is missing", http.StatusBadRequest)
+		return
+	}
+	module, ok := cfg.Modules[name]
+	if !ok {
+		http.Error(w, fmt.Sprintf("unknown module %q", name), http.StatusBadRequest)
+		return
+	}
+	target := q.Get("target")
+	if target == "" {
+		http.Error(w, "target parameter is missing", http.StatusBadRequest)
+		return
+	}
+	if len(target) > maxTargetLen {
+		http.Error(w, fmt.Sprintf("target parameter is longer than %d bytes", maxTargetLen), http.StatusBadRequest)
+		return
+	}
+	timeout, err := probeTimeout(r.Header, cfg.Global, module.Timeout)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	reg := prometheus.NewRegistry()
+	logger := a.logger.With("module", name, "target", redact(target))
+	if !prober.Run(ctx, target, module, reg, logger) {
+		logger.Debug("probe failed")
+	}
+	a.expose(w, r, reg)
+}
+
+func (a *App) expose(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer) {
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{
+		ErrorLog:      promLogger{a.logger},
+		ErrorHandling: promhttp.ContinueOnError,
+	}).ServeHTTP(w, r)
+}
+
+func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
+	if a.stopping.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "Ready\n")
+}
+
+func (a *App) serveReload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "reload needs POST", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := a.Reload(); err != nil {
+		// Config errors name fields and lines, never secret values.
+		http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	io.WriteString(w, "config reloaded\n")
+}
+
+// redact hides a password in a URL-shaped target (postgres://u:p@h/db) before
+// it is logged.
+func redact(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.User == nil {
+		return target
+	}
+	return u.Redacted()
+}
+
+// promLogger adapts slog to promhttp's error log.
+type promLogger struct{ l *slog.Logger }
+
+func (p promLogger) Println(v ...any) { p.l.Error(fmt.Sprint(v...)) }

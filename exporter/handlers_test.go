@@ -1,0 +1,114 @@
+package exporter
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+const minimalConfig = `
+modules:
+  tcp_connect:
+    prober: tcp
+    timeout: 2s
+`
+
+func TestEndpoints(t *testing.T) {
+	s := start(t, minimalConfig, constant("a", 1))
+	tests := []struct {
+		method, path string
+		headers      []string
+		code         int
+		body         string // a substring the body must hold
+	}{
+		{"GET", "/-/healthy", nil, 200, "Healthy"},
+		{"GET", "/-/ready", nil, 200, "Ready"},
+		{"GET", "/-/reload", nil, 405, "POST"},
+		{"GET", "/", nil, 200, `href="/metrics"`},
+		{"GET", "/nope", nil, 404, ""},
+		{"GET", "/metrics", nil, 200, `golive_test_value{source="a"} 1`},
+		{"GET", "/metrics", []string{scrapeTimeoutHeader, "soon"}, 400, scrapeTimeoutHeader},
+		{"GET", "/metrics", []string{scrapeTimeoutHeader, "-1"}, 400, "positive"},
+		{"GET", "/probe?target=127.0.0.1:1", nil, 400, "module parameter is missing"},
+		{"GET", "/probe?module=http_3xx&target=x", nil, 400, `unknown module "http_3xx"`},
+		{"GET", "/probe?module=tcp_connect", nil, 400, "target parameter is missing"},
+		{"GET", "/probe?module=tcp_connect&target=" + strings.Repeat("a", maxTargetLen+1), nil, 400, "longer than"},
+		{"GET", "/probe?module=tcp_connect&target=127.0.0.1:1", []string{scrapeTimeoutHeader, "x"}, 400, scrapeTimeoutHeader},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path[:min(len(tt.path), 60)], func(t *testing.T) {
+			code, body, hdr := s.do(t, tt.method, tt.path, tt.headers...)
+			if code != tt.code {
+				t.Errorf("status = %d, want %d; body: %.300s", code, tt.code, body)
+			}
+			if !strings.Contains(body, tt.body) {
+				t.Errorf("body does not contain %q:\n%.500s", tt.body, body)
+			}
+			if code == http.StatusMethodNotAllowed && hdr.Get("Allow") != http.MethodPost {
+				t.Errorf("Allow = %q, want POST", hdr.Get("Allow"))
+			}
+		})
+	}
+}
+
+func TestMetricsHoldsProcessAndScrapeMetrics(t *testing.T) {
+	s := start(t, minimalConfig, constant("a", 1), constant("b", 2))
+	code, body := s.get(t, "/metrics")
+	if code != 200 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	for _, want := range []string{
+		`golive_test_value{source="a"} 1`,
+		`golive_test_value{source="b"} 2`,
+		`golive_exporter_collector_success{collector="fake",target="a"} 1`,
+		`golive_exporter_collector_duration_seconds{collector="fake",target="b"}`,
+		`golive_exporter_config_last_reload_successful 1`,
+		`golive_exporter_config_last_reload_success_timestamp_seconds`,
+		`golive_build_info{`,
+		`process_resident_memory_bytes`,
+		`go_goroutines`,
+	} {
+		if !hasLine(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// A probe answers with exactly the prober's metrics: probe_success and
+// probe_duration_seconds always, nothing from /metrics.
+func TestProbeFreshRegistry(t *testing.T) {
+	s := start(t, minimalConfig, constant("a", 1))
+	code, body := s.get(t, "/probe?module=tcp_connect&target=127.0.0.1:1", scrapeTimeoutHeader, "3")
+	if code != 200 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	if !hasLine(body, "probe_success 0") {
+		t.Errorf("a refused TCP probe should report probe_success 0:\n%s", body)
+	}
+	if !hasLine(body, "probe_duration_seconds ") {
+		t.Errorf("probe_duration_seconds missing:\n%s", body)
+	}
+	for _, absent := range []string{"golive_test_value", "go_goroutines", "golive_exporter_collector_success"} {
+		if strings.Contains(body, absent) {
+			t.Errorf("/probe must not hold %s:\n%s", absent, body)
+		}
+	}
+}
+
+func TestBoundedInFlight(t *testing.T) {
+	s := start(t, minimalConfig)
+	// Occupy every slot, as hung scrapes would.
+	for range cap(s.app.inFlight) {
+		s.app.inFlight <- struct{}{}
+	}
+	code, body := s.get(t, "/metrics")
+	if code != http.StatusServiceUnavailable {
+		t.Errorf("status = %d, want 503 with every slot taken; body %s", code, body)
+	}
+	for range cap(s.app.inFlight) {
+		<-s.app.inFlight
+	}
+	if code, _ := s.get(t, "/metrics"); code != 200 {
+		t.Errorf("status = %d after the slots freed, want 200", code)
+	}
+}
