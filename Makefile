@@ -11,8 +11,10 @@ GOFILES    = $(shell git ls-files '*.go' 2>/dev/null; git ls-files --others --ex
 
 all: build
 
+# A static binary: nothing needs cgo, it deploys anywhere, and it does not map
+# libc (about 2 MiB less resident memory).
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 ## run: start golive on embedded defaults (exporter on 127.0.0.1:9469 for this host, plus local PostgreSQL/Redis if they answer)
 run: build

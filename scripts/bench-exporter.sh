@@ -38,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building golive..."
-(cd "$root" && "$GO" build -trimpath -o "$work/golive" .)
+(cd "$root" && CGO_ENABLED=0 "$GO" build -trimpath -o "$work/golive" .)
 
 cat >"$work/exporter.yml" <<EOF
 host:

@@ -3,8 +3,6 @@ package baseline
 import (
 	"fmt"
 	"strings"
-
-	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // Quantity names, as they appear in the JSON baseline.
@@ -117,7 +115,7 @@ func ValidateMatchers(s string) error {
 	if strings.ContainsAny(s, "{}") {
 		return fmt.Errorf("%q: write the label matchers without braces, e.g. job=\"node\"", s)
 	}
-	if _, err := parser.NewParser(parser.Options{}).ParseMetricSelector("{" + s + "}"); err != nil {
+	if err := parseMatchers(s); err != nil {
 		return fmt.Errorf("%q: %w", s, err)
 	}
 	return nil

@@ -61,9 +61,9 @@ func TestValidateMatchers(t *testing.T) {
 		{`job="node"`, ""},
 		{`job=~"node|golive", env!="dev"`, ""},
 		{`{job="node"}`, "without braces"},
-		{`job=node`, "parse error"},
-		{`job="node",,`, "parse error"},
-		{`job`, "parse error"},
+		{`job=node`, "expected a quoted value"},
+		{`job="node",,`, "expected a label name"},
+		{`job`, "expected one of =, !=, =~, !~"},
 	} {
 		err := ValidateMatchers(tc.in)
 		if tc.wantErr == "" && err != nil {
