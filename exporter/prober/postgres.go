@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -147,7 +146,7 @@ func ProbePostgres(ctx context.Context, target string, module Module, registry *
 		registry.MustRegister(metricList{pgDownMetric()})
 		return false
 	}
-	c, release, err := postgresTargets.acquire(cfg, logger)
+	c, release, err := acquirePostgres(postgresTargets, cfg, logger)
 	if err != nil {
 		logger.Error("Invalid postgres probe", "err", err)
 		registry.MustRegister(metricList{pgDownMetric()})
@@ -155,18 +154,11 @@ func ProbePostgres(ctx context.Context, target string, module Module, registry *
 	}
 	defer release()
 
-	ch := make(chan prometheus.Metric, 256)
-	var metrics []prometheus.Metric
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m := range ch {
-			metrics = append(metrics, m)
-		}
-	}()
-	up, err := c.Scrape(ctx, ch)
-	close(ch)
-	<-done
+	var up bool
+	metrics, err := gatherUpdate(ctx, func(ctx context.Context, ch chan<- prometheus.Metric) (err error) {
+		up, err = c.Scrape(ctx, ch)
+		return err
+	})
 	registry.MustRegister(metricList(metrics))
 	if err != nil {
 		// Statements can fail on a server that answered (pg_up 1): the
@@ -184,86 +176,12 @@ func pgDownMetric() prometheus.Metric {
 		prometheus.GaugeValue, 0)
 }
 
-// postgresTargets keeps a collector (with its connection pool) per target and
-// module settings between probes, so that a probe every 15s reuses its
-// connection instead of connecting and authenticating anew. It is package
-// state because a ProbeFn has nowhere else to keep it; it is bounded in size
-// and idle time.
-var postgresTargets = &postgresTargetCache{max: 64, idle: 10 * time.Minute, entries: map[string]*postgresCacheEntry{}}
+var postgresTargets = newTargetCache[*pgc.Collector](64, 10*time.Minute)
 
-type postgresTargetCache struct {
-	mu      sync.Mutex
-	max     int
-	idle    time.Duration
-	entries map[string]*postgresCacheEntry
-}
-
-type postgresCacheEntry struct {
-	c        *pgc.Collector
-	inUse    int
-	lastUsed time.Time
-}
-
-// acquire returns the collector for cfg, building it on first use (which
-// does not touch the network), and a func to call when the probe is done.
-func (cc *postgresTargetCache) acquire(cfg pgc.Config, logger *slog.Logger) (*pgc.Collector, func(), error) {
-	key := postgresCacheKey(cfg)
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	now := time.Now()
-	e, ok := cc.entries[key]
-	if !ok {
-		cc.evictLocked(now)
-		c, err := pgc.New(cfg, logger, pgc.WithoutServerLabel())
-		if err != nil {
-			return nil, nil, err
-		}
-		e = &postgresCacheEntry{c: c}
-		cc.entries[key] = e
-	}
-	e.inUse++
-	e.lastUsed = now
-	return e.c, func() {
-		cc.mu.Lock()
-		defer cc.mu.Unlock()
-		e.inUse--
-		e.lastUsed = time.Now()
-	}, nil
-}
-
-// evictLocked closes collectors idle for too long and, while the cache is
-// full, the least recently used idle ones. Collectors in use are never
-// closed. A pool's Close waits for its connections to be returned, so it
-// runs outside the lock.
-func (cc *postgresTargetCache) evictLocked(now time.Time) {
-	var idle []string
-	for key, e := range cc.entries {
-		switch {
-		case e.inUse > 0:
-		case now.Sub(e.lastUsed) > cc.idle:
-			go e.c.Close()
-			delete(cc.entries, key)
-		default:
-			idle = append(idle, key)
-		}
-	}
-	slices.SortFunc(idle, func(a, b string) int {
-		return cc.entries[a].lastUsed.Compare(cc.entries[b].lastUsed)
+func acquirePostgres(cache *targetCache[*pgc.Collector], cfg pgc.Config, logger *slog.Logger) (*pgc.Collector, func(), error) {
+	return cache.acquire(postgresCacheKey(cfg), func() (*pgc.Collector, error) {
+		return pgc.New(cfg, logger, pgc.WithoutServerLabel())
 	})
-	for _, key := range idle {
-		if len(cc.entries) < cc.max {
-			return
-		}
-		go cc.entries[key].c.Close()
-		delete(cc.entries, key)
-	}
-}
-
-// len reports how many collectors are cached (for tests).
-func (cc *postgresTargetCache) len() int {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return len(cc.entries)
 }
 
 // postgresCacheKey tells apart everything that changes the connection; the

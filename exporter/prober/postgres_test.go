@@ -151,7 +151,7 @@ func TestProbePostgresAnswersLikePostgresExporter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, release, err := postgresTargets.acquire(cfg, slog.New(slog.DiscardHandler))
+	c, release, err := acquirePostgres(postgresTargets, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestProbePostgresRejectsCredentialsInTheTarget(t *testing.T) {
 }
 
 func TestPostgresTargetCacheIsBounded(t *testing.T) {
-	cache := &postgresTargetCache{max: 2, idle: time.Hour, entries: map[string]*postgresCacheEntry{}}
+	cache := newTargetCache[*pgc.Collector](2, time.Hour)
 	logger := slog.New(slog.DiscardHandler)
 	cfg := func(host string) pgc.Config {
 		c := pgc.DefaultConfig
@@ -221,7 +221,7 @@ func TestPostgresTargetCacheIsBounded(t *testing.T) {
 	}
 	var releases []func()
 	for _, h := range []string{"a.invalid", "b.invalid"} {
-		_, release, err := cache.acquire(cfg(h), logger)
+		_, release, err := acquirePostgres(cache, cfg(h), logger)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +229,7 @@ func TestPostgresTargetCacheIsBounded(t *testing.T) {
 	}
 	// Both in use: a third target may exceed the cap rather than close a
 	// pool under a running probe.
-	_, release, err := cache.acquire(cfg("c.invalid"), logger)
+	_, release, err := acquirePostgres(cache, cfg("c.invalid"), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestPostgresTargetCacheIsBounded(t *testing.T) {
 	for _, r := range releases {
 		r()
 	}
-	_, release, err = cache.acquire(cfg("d.invalid"), logger)
+	_, release, err = acquirePostgres(cache, cfg("d.invalid"), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestPostgresTargetCacheIsBounded(t *testing.T) {
 	// Idle pools are closed on the next acquire.
 	cache.idle = 0
 	time.Sleep(time.Millisecond)
-	_, release, err = cache.acquire(cfg("e.invalid"), logger)
+	_, release, err = acquirePostgres(cache, cfg("e.invalid"), logger)
 	if err != nil {
 		t.Fatal(err)
 	}

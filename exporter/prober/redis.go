@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"sync"
 	"time"
 
 	redisc "github.com/golive-ops/golive/exporter/collector/redis"
@@ -103,25 +101,14 @@ func ProbeRedis(ctx context.Context, target string, module Module, registry *pro
 		logger.Error("Invalid redis probe", "err", err)
 		return false
 	}
-	c, release, err := redisTargets.acquire(cfg, logger)
+	c, release, err := acquireRedis(redisTargets, cfg, logger)
 	if err != nil {
 		logger.Error("Invalid redis probe", "err", err)
 		return false
 	}
 	defer release()
 
-	ch := make(chan prometheus.Metric, 64)
-	var metrics []prometheus.Metric
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m := range ch {
-			metrics = append(metrics, m)
-		}
-	}()
-	err = c.Update(ctx, ch)
-	close(ch)
-	<-done
+	metrics, err := gatherUpdate(ctx, c.Update)
 	registry.MustRegister(metricList(metrics))
 	if err != nil {
 		logger.Error("Redis scrape failed", "err", err)
@@ -130,97 +117,12 @@ func ProbeRedis(ctx context.Context, target string, module Module, registry *pro
 	return true
 }
 
-// metricList is an unchecked collector that replays metrics gathered under
-// the probe's context (Collect itself has no context).
-type metricList []prometheus.Metric
+var redisTargets = newTargetCache[*redisc.Collector](64, 10*time.Minute)
 
-func (l metricList) Describe(chan<- *prometheus.Desc) {}
-
-func (l metricList) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range l {
-		ch <- m
-	}
-}
-
-// redisTargets keeps a client per target and module settings between probes,
-// so that a probe every 15s reuses its connection instead of dialling and
-// authenticating anew. It is package state because a ProbeFn has nowhere
-// else to keep it; it is bounded in size and idle time.
-var redisTargets = &redisClientCache{max: 64, idle: 10 * time.Minute, entries: map[string]*redisCacheEntry{}}
-
-type redisClientCache struct {
-	mu      sync.Mutex
-	max     int
-	idle    time.Duration
-	entries map[string]*redisCacheEntry
-}
-
-type redisCacheEntry struct {
-	c        *redisc.Collector
-	inUse    int
-	lastUsed time.Time
-}
-
-// acquire returns the collector for cfg, building it on first use, and a
-// func to call when the probe is done with it.
-func (cc *redisClientCache) acquire(cfg redisc.Config, logger *slog.Logger) (*redisc.Collector, func(), error) {
-	key := redisCacheKey(cfg)
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	now := time.Now()
-	e, ok := cc.entries[key]
-	if !ok {
-		cc.evictLocked(now)
-		c, err := redisc.New(cfg, logger, redisc.WithoutServerLabel())
-		if err != nil {
-			return nil, nil, err
-		}
-		e = &redisCacheEntry{c: c}
-		cc.entries[key] = e
-	}
-	e.inUse++
-	e.lastUsed = now
-	return e.c, func() {
-		cc.mu.Lock()
-		defer cc.mu.Unlock()
-		e.inUse--
-		e.lastUsed = time.Now()
-	}, nil
-}
-
-// evictLocked closes clients idle for too long and, while the cache is
-// full, the least recently used idle ones. Clients in use are never closed,
-// so a burst of concurrent targets may exceed the bound until they finish.
-func (cc *redisClientCache) evictLocked(now time.Time) {
-	var idle []string
-	for key, e := range cc.entries {
-		switch {
-		case e.inUse > 0:
-		case now.Sub(e.lastUsed) > cc.idle:
-			cc.closeLocked(key)
-		default:
-			idle = append(idle, key)
-		}
-	}
-	slices.SortFunc(idle, func(a, b string) int { return cc.entries[a].lastUsed.Compare(cc.entries[b].lastUsed) })
-	for _, key := range idle {
-		if len(cc.entries) < cc.max {
-			return
-		}
-		cc.closeLocked(key)
-	}
-}
-
-func (cc *redisClientCache) closeLocked(key string) {
-	cc.entries[key].c.Close()
-	delete(cc.entries, key)
-}
-
-// len reports how many clients are cached (for tests).
-func (cc *redisClientCache) len() int {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return len(cc.entries)
+func acquireRedis(cache *targetCache[*redisc.Collector], cfg redisc.Config, logger *slog.Logger) (*redisc.Collector, func(), error) {
+	return cache.acquire(redisCacheKey(cfg), func() (*redisc.Collector, error) {
+		return redisc.New(cfg, logger, redisc.WithoutServerLabel())
+	})
 }
 
 // redisCacheKey tells apart everything that changes the client; the

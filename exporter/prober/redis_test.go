@@ -66,28 +66,28 @@ func TestProbeRedisBadTargets(t *testing.T) {
 }
 
 func TestRedisClientCacheIsBounded(t *testing.T) {
-	cache := &redisClientCache{max: 2, idle: time.Hour, entries: map[string]*redisCacheEntry{}}
+	cache := newTargetCache[*redisc.Collector](2, time.Hour)
 	cfg := func(addr, pw string) redisc.Config {
 		c := redisc.DefaultConfig
 		c.Name, c.Address, c.Password = addr, addr, secretValue(pw)
 		return c
 	}
 	logger := slog.New(slog.DiscardHandler)
-	a, releaseA, err := cache.acquire(cfg("127.0.0.1:1", ""), logger)
+	a, releaseA, err := acquireRedis(cache, cfg("127.0.0.1:1", ""), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, releaseA2, _ := cache.acquire(cfg("127.0.0.1:1", ""), logger)
+	a2, releaseA2, _ := acquireRedis(cache, cfg("127.0.0.1:1", ""), logger)
 	if a != a2 {
 		t.Error("same target and settings built a second client")
 	}
-	_, releaseB, _ := cache.acquire(cfg("127.0.0.1:1", "other"), logger)
+	_, releaseB, _ := acquireRedis(cache, cfg("127.0.0.1:1", "other"), logger)
 	if cache.len() != 2 {
 		t.Fatalf("a different password must get its own client; cache has %d", cache.len())
 	}
 	// Both are in use: a third target may exceed the bound rather than
 	// close a client under a running probe.
-	_, releaseC, _ := cache.acquire(cfg("127.0.0.1:2", ""), logger)
+	_, releaseC, _ := acquireRedis(cache, cfg("127.0.0.1:2", ""), logger)
 	if cache.len() != 3 {
 		t.Fatalf("cache has %d, want 3 while all are in use", cache.len())
 	}
@@ -96,13 +96,13 @@ func TestRedisClientCacheIsBounded(t *testing.T) {
 	releaseB()
 	releaseC()
 	// Now idle: the next new target evicts down to the bound.
-	_, releaseD, _ := cache.acquire(cfg("127.0.0.1:3", ""), logger)
+	_, releaseD, _ := acquireRedis(cache, cfg("127.0.0.1:3", ""), logger)
 	defer releaseD()
 	if cache.len() != 2 {
 		t.Errorf("cache has %d after eviction, want the bound 2", cache.len())
 	}
 	cache.idle = 0
-	_, releaseE, _ := cache.acquire(cfg("127.0.0.1:4", ""), logger)
+	_, releaseE, _ := acquireRedis(cache, cfg("127.0.0.1:4", ""), logger)
 	defer releaseE()
 	if cache.len() != 2 { // D (in use) and E; the idle ones were closed
 		t.Errorf("cache has %d, want 2 after idle eviction", cache.len())

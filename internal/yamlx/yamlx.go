@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -26,7 +27,7 @@ func DecodeStrict(node *yaml.Node, out any) error {
 	// public way to get KnownFields for a sub-tree.
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(node); err != nil {
+	if err := enc.Encode(detach(node, 0)); err != nil {
 		return fmt.Errorf("line %d: %w", node.Line, err)
 	}
 	if err := enc.Close(); err != nil {
@@ -41,6 +42,36 @@ func DecodeStrict(node *yaml.Node, out any) error {
 	return shiftLines(err, node.Line-1)
 }
 
+// notFound is yaml.v3's unknown-key message, which names our Go types.
+var notFound = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// friendly words yaml.v3's unknown-key message the way users read it:
+// `unknown field "pasword"` instead of naming an internal Go type.
+func friendly(msg string) string {
+	return notFound.ReplaceAllString(msg, `unknown field "$1"`)
+}
+
+// detach copies node with every alias replaced by what it points at and no
+// anchors, so the copy decodes on its own even when it refers to an anchor
+// defined elsewhere in the file (a common way to share settings).
+func detach(n *yaml.Node, depth int) *yaml.Node {
+	if depth > 100 {
+		return n // alias cycles are rejected by the decoder anyway
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	c := *n
+	c.Anchor = ""
+	if len(n.Content) > 0 {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, child := range n.Content {
+			c.Content[i] = detach(child, depth+1)
+		}
+	}
+	return &c
+}
+
 // Strict decodes a whole document from r into out, rejecting unknown fields
 // and trailing documents.
 func Strict(r io.Reader, out any) error {
@@ -50,7 +81,7 @@ func Strict(r io.Reader, out any) error {
 		if errors.Is(err, io.EOF) {
 			return errors.New("empty document")
 		}
-		return err
+		return shiftLines(err, 0)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -63,14 +94,14 @@ func Strict(r io.Reader, out any) error {
 // in the enclosing document. Nested strict decodes each add their own
 // offset, so lines compose back to the original file.
 func shiftLines(err error, offset int) error {
-	if err == nil || offset == 0 {
+	if err == nil {
 		return err
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		out := make([]string, len(te.Errors))
 		for i, e := range te.Errors {
-			out[i] = shiftLine(e, offset)
+			out[i] = friendly(shiftLine(e, offset))
 		}
 		return &yaml.TypeError{Errors: out}
 	}

@@ -29,9 +29,9 @@ func (o *outer) UnmarshalYAML(value *yaml.Node) error {
 
 func TestStrictRejectsUnknownFieldsInNestedUnmarshalers(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{"name: a\ninner:\n  port: 1\n  prot: 2\n", "line 4: field prot not found"},
-		{"name: a\nlist:\n  - port: 1\n  - port: 2\n    bogus: 3\n", "line 5: field bogus not found"},
-		{"name: a\nnmae: b\n", "line 2: field nmae not found"},
+		{"name: a\ninner:\n  port: 1\n  prot: 2\n", `line 4: unknown field "prot"`},
+		{"name: a\nlist:\n  - port: 1\n  - port: 2\n    bogus: 3\n", `line 5: unknown field "bogus"`},
+		{"name: a\nnmae: b\n", `line 2: unknown field "nmae"`},
 		{"name: a\ninner:\n  port: eighty\n", "line 3: cannot unmarshal"},
 	}
 	for _, c := range cases {
@@ -57,5 +57,20 @@ func TestStrictRejectsEmptyAndMultiDocument(t *testing.T) {
 	}
 	if err := Strict(strings.NewReader("name: a\n---\nname: b\n"), &o); err == nil {
 		t.Error("second document accepted")
+	}
+}
+
+func TestStrictResolvesAliasesFromOutsideTheSubtree(t *testing.T) {
+	type doc struct {
+		Base  inner   `yaml:"base"`
+		Outer []outer `yaml:"outers"`
+	}
+	in := "base: &b {port: 7}\nouters:\n  - name: x\n    inner: *b\n  - name: y\n    inner: {<<: *b}\n"
+	var d doc
+	if err := Strict(strings.NewReader(in), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Outer) != 2 || d.Outer[0].Inner.Port != 7 || d.Outer[1].Inner.Port != 7 {
+		t.Errorf("decoded %+v", d)
 	}
 }

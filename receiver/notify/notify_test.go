@@ -346,7 +346,7 @@ func TestConfigValidation(t *testing.T) {
 		"channels: [{name: a, email: {smarthost: 'mail', from: a@b.c, to: [d@e.f]}}]":                                    "must be host:port",
 		"channels: [{name: a, email: {smarthost: 'mail:25', from: 'not an address', to: [d@e.f]}}]":                      "from",
 		"channels: [{name: a, email: {smarthost: 'mail:25', from: a@b.c}}]":                                              "to needs at least one",
-		"channels: [{name: a, webhook: {url: 'http://x', title: '{{ .Nope'}}]":                                           "field title not found",
+		"channels: [{name: a, webhook: {url: 'http://x', title: '{{ .Nope'}}]":                                           `unknown field "title"`,
 		"channels: [{name: a, title: '{{ .Nope', webhook: {url: 'http://x'}}]":                                           "title template",
 		"channels: [{name: a, webhook: {url: 'http://x'}}]\nroutes: [{priorities: [P5], channels: [a]}]":                 "priority \"P5\"",
 		"channels: [{name: a, webhook: {url: 'http://x'}}]\nroutes: [{priorities: [P0], channels: [b]}]":                 "channel \"b\" is not defined",

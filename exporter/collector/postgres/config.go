@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -61,10 +61,7 @@ var sslModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "v
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 	*c = DefaultConfig
 	type plain Config
-	if err := checkKnownFields(value, plain{}); err != nil {
-		return err
-	}
-	if err := value.Decode((*plain)(c)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
 		return err
 	}
 	return c.Validate()
@@ -207,27 +204,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// checkKnownFields rejects mapping keys that are not yaml tags of v's struct
-// type: yaml.v3's Node.Decode does not inherit the outer decoder's
-// KnownFields(true), and a misspelt password_file must not pass silently.
-func checkKnownFields(node *yaml.Node, v any) error {
-	if node.Kind != yaml.MappingNode {
-		return nil // Decode reports the type error
-	}
-	known := map[string]bool{}
-	t := reflect.TypeOf(v)
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			known[name] = true
-		}
-	}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		if key := node.Content[i].Value; !known[key] {
-			return fmt.Errorf("line %d: unknown field %q", node.Content[i].Line, key)
-		}
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"net"
 	"net/url"
 	"strings"
@@ -44,7 +45,7 @@ var DefaultConfig = Config{
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 	*c = DefaultConfig
 	type plain Config
-	if err := decodeStrict(value, (*plain)(c)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
 		return fmt.Errorf("redis entry at line %d: %w", value.Line, err)
 	}
 	return c.Validate()

@@ -3,7 +3,7 @@ package sqlcheck
 import (
 	"errors"
 	"fmt"
-	"reflect"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"regexp"
 	"strings"
 	"time"
@@ -34,10 +34,7 @@ var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 	*c = DefaultConfig
 	type plain Config
-	if err := checkKnownFields(value, plain{}); err != nil {
-		return err
-	}
-	if err := value.Decode((*plain)(c)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
 		return err
 	}
 	return c.Validate()
@@ -66,29 +63,6 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("sql check %q: labels: %q is listed twice", c.Name, l)
 		}
 		seen[l] = true
-	}
-	return nil
-}
-
-// checkKnownFields rejects mapping keys that are not yaml tags of v's struct
-// type: yaml.v3's Node.Decode does not inherit the outer decoder's
-// KnownFields(true), and a misspelt key must not pass silently.
-func checkKnownFields(node *yaml.Node, v any) error {
-	if node.Kind != yaml.MappingNode {
-		return nil // Decode reports the type error
-	}
-	known := map[string]bool{}
-	t := reflect.TypeOf(v)
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			known[name] = true
-		}
-	}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		if key := node.Content[i].Value; !known[key] {
-			return fmt.Errorf("line %d: unknown field %q", node.Content[i].Line, key)
-		}
 	}
 	return nil
 }

@@ -1,0 +1,191 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/golive-ops/golive/receiver/store"
+)
+
+// fakeQueue is an in-memory outbox with the store's claim semantics.
+type fakeQueue struct {
+	mu       sync.Mutex
+	items    []*store.OutboxItem
+	retries  []retryCall
+	events   []store.Event
+	complete []int64
+}
+
+type retryCall struct {
+	id        int64
+	notBefore time.Time
+	giveUp    bool
+}
+
+func (q *fakeQueue) ClaimOutbox(_ context.Context, owner string, limit int, _ time.Duration) ([]store.OutboxItem, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []store.OutboxItem
+	for _, it := range q.items {
+		if it.ClaimedBy == "" && it.DoneAt.IsZero() && len(out) < limit {
+			it.ClaimedBy = owner
+			it.Attempts++
+			out = append(out, *it)
+		}
+	}
+	return out, nil
+}
+
+func (q *fakeQueue) CompleteOutbox(_ context.Context, id int64, owner string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.complete = append(q.complete, id)
+	for _, it := range q.items {
+		if it.ID == id {
+			it.DoneAt = time.Now()
+		}
+	}
+	return nil
+}
+
+func (q *fakeQueue) RetryOutbox(_ context.Context, id int64, owner string, nb time.Time, lastErr string, giveUp bool) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.retries = append(q.retries, retryCall{id, nb, giveUp})
+	return nil
+}
+
+type fakeTx struct {
+	store.Tx
+	q *fakeQueue
+}
+
+func (t fakeTx) AppendEvents(_ context.Context, evs []store.Event) error {
+	t.q.mu.Lock()
+	defer t.q.mu.Unlock()
+	t.q.events = append(t.q.events, evs...)
+	return nil
+}
+
+func (q *fakeQueue) Update(ctx context.Context, fn func(context.Context, store.Tx) error) error {
+	return fn(ctx, fakeTx{q: q})
+}
+
+type scriptedSender struct {
+	retry bool
+	err   error
+	got   []Message
+}
+
+func (s *scriptedSender) Send(_ context.Context, m Message) (bool, error) {
+	s.got = append(s.got, m)
+	return s.retry, s.err
+}
+
+func item(id int64, channel string, attempts int) *store.OutboxItem {
+	payload, _ := json.Marshal(testMsg)
+	return &store.OutboxItem{ID: id, Key: "k" + string(rune('0'+id)), Channel: channel, Kind: "opened", IncidentID: 17, Payload: payload, Attempts: attempts}
+}
+
+func TestWorkerOutcomes(t *testing.T) {
+	now := time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name       string
+		sender     *scriptedSender
+		channel    string
+		attempts   int // before this claim
+		wantResult string
+		wantGiveUp bool
+		wantRetry  bool
+		wantEvent  store.EventKind
+	}{
+		{"delivered", &scriptedSender{}, "ops", 0, "sent", false, false, EventNotificationSent},
+		{"transient", &scriptedSender{retry: true, err: errors.New("503")}, "ops", 0, "retry", false, true, ""},
+		{"budget spent", &scriptedSender{retry: true, err: errors.New("503")}, "ops", 9, "failed", true, true, EventNotificationFailed},
+		{"permanent", &scriptedSender{retry: false, err: errors.New("400")}, "ops", 0, "failed", true, true, EventNotificationFailed},
+		{"unknown channel", &scriptedSender{}, "gone", 0, "failed", true, true, EventNotificationFailed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := &fakeQueue{items: []*store.OutboxItem{item(1, c.channel, c.attempts)}}
+			results := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "n"}, []string{"channel", "result"})
+			w := NewWorker(q, map[string]Channel{"ops": {Name: "ops", Sender: c.sender}}, WorkerOptions{
+				Owner: "me", Results: results, Now: func() time.Time { return now }, MaxAttempts: 10,
+			})
+			n, err := w.RunOnce(context.Background())
+			if err != nil || n != 1 {
+				t.Fatalf("RunOnce = %d, %v", n, err)
+			}
+			if got := testutil.ToFloat64(results.WithLabelValues(c.channel, c.wantResult)); got != 1 {
+				t.Errorf("result %s counted %v times", c.wantResult, got)
+			}
+			if c.wantRetry != (len(q.retries) == 1) || (c.wantRetry && q.retries[0].giveUp != c.wantGiveUp) {
+				t.Errorf("retries = %+v, want retry=%v giveUp=%v", q.retries, c.wantRetry, c.wantGiveUp)
+			}
+			if c.wantResult == "retry" && !q.retries[0].notBefore.After(now) {
+				t.Errorf("retry not scheduled in the future: %v", q.retries[0].notBefore)
+			}
+			if c.wantResult == "sent" && len(q.complete) != 1 {
+				t.Errorf("completed %v", q.complete)
+			}
+			if c.wantEvent == "" && len(q.events) != 0 || c.wantEvent != "" && (len(q.events) != 1 || q.events[0].Kind != c.wantEvent) {
+				t.Errorf("events = %+v, want %q", q.events, c.wantEvent)
+			}
+			if c.channel == "ops" && (len(c.sender.got) != 1 || c.sender.got[0].Key != "k1" || c.sender.got[0].IncidentID != "17") {
+				t.Errorf("sender got %+v", c.sender.got)
+			}
+		})
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	w := NewWorker(&fakeQueue{}, nil, WorkerOptions{BackoffBase: 10 * time.Second, BackoffMax: time.Minute})
+	within := func(d, want time.Duration) bool { return d >= want*8/10 && d <= want*12/10 }
+	for attempt, want := range map[int]time.Duration{1: 10 * time.Second, 2: 20 * time.Second, 3: 40 * time.Second, 4: time.Minute, 20: time.Minute} {
+		for range 50 {
+			if d := w.backoff(attempt); !within(d, want) {
+				t.Fatalf("attempt %d: backoff %v, want %v ±20%%", attempt, d, want)
+			}
+		}
+	}
+}
+
+func TestRunStopsWithContextAndWakesOnKick(t *testing.T) {
+	q := &fakeQueue{}
+	s := &scriptedSender{}
+	w := NewWorker(q, map[string]Channel{"ops": {Sender: s}}, WorkerOptions{Owner: "w1", Poll: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	q.mu.Lock()
+	q.items = append(q.items, item(1, "ops", 0))
+	q.mu.Unlock()
+	w.Kick()
+	deadline := time.After(5 * time.Second)
+	for {
+		q.mu.Lock()
+		n := len(q.complete)
+		q.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatal("kick did not wake the worker")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
