@@ -16,9 +16,15 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
 
-## run: start golive on embedded defaults (exporter on 127.0.0.1:9469 for this host, plus local PostgreSQL/Redis if they answer)
+## run: start golive on embedded defaults: the exporter on 127.0.0.1:9469 (this host, plus local
+## PostgreSQL/Redis if they answer) and the receiver on 127.0.0.1:9470 (SQLite under data/). Ctrl-C stops both.
 run: build
-	./$(BIN) exporter --config.file=deploy/examples/exporter.yml --web.listen-address=127.0.0.1:9469
+	@mkdir -p data
+	@./$(BIN) receiver --config.file=deploy/examples/receiver.yml --web.listen-address=127.0.0.1:9470 & r=$$!; \
+	 ./$(BIN) exporter --config.file=deploy/examples/exporter.yml --web.listen-address=127.0.0.1:9469 & e=$$!; \
+	 trap 'kill $$r $$e 2>/dev/null' INT TERM; \
+	 echo "golive: exporter http://127.0.0.1:9469/metrics, receiver http://127.0.0.1:9470/ui (Ctrl-C stops both)"; \
+	 wait $$r $$e
 
 ## test: every test: Go unit, integration and end-to-end tests, rule unit tests, dashboard schema checks
 test: test-go test-dashboards

@@ -6,11 +6,17 @@ import (
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/internal/generate"
 	"github.com/golive-ops/golive/internal/grafana"
+	"github.com/golive-ops/golive/receiver"
 )
 
 // commands is the one table of subcommands; each entry is wired explicitly.
 var commands = map[string]cli.Command{
-	"exporter": {Summary: "serve Prometheus metrics for host, PostgreSQL, Redis, probes and checks", Run: exporter.Command},
+	"exporter":  {Summary: "serve Prometheus metrics for host, PostgreSQL, Redis, probes and checks", Run: exporter.Command},
+	"receiver":  {Summary: "receive Alertmanager webhooks and turn them into graded incidents", Run: receiver.Command},
+	"incidents": {Summary: "list, show, acknowledge, resolve and close incidents (a client of the receiver API)", Run: receiver.IncidentsCommand},
+	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{
+		"test": {Summary: "send a test notification through each configured channel", Run: receiver.NotifyTestCommand},
+	}),
 	"generate": {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
 	"baseline": {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
 	"dashboards": cli.Group("dashboards", "manage the generated Grafana dashboards", map[string]cli.Command{

@@ -6,6 +6,11 @@ import (
 	"github.com/golive-ops/golive/internal/thresholds"
 )
 
+// probeService keeps the service a probe target is labelled with (so a
+// failing web health check grades as the web tier being down) and says
+// "probe" for targets without one.
+const probeService = "{{ with $labels.service }}{{ . }}{{ else }}probe{{ end }}"
+
 // The alert table. Descriptions are Prometheus templates; <value> becomes
 // the value formatted for the alert's unit, <threshold> and <for> the level
 // as the thresholds file states it.
@@ -131,21 +136,21 @@ func alerts(t *thresholds.Thresholds, s *samples) []Alert {
 		Levels: downLevel(t.Probes.Failure), For: time.Duration(t.Probes.Failure.For),
 		Summary:     "An endpoint probe fails.",
 		Description: "Probe {{ $labels.module }} of {{ $labels.instance }}{{ with $labels.target }} ({{ . }}){{ end }} has failed for <for>.",
-		Service:     "probe", Sample: s.probe, Foreign: s.probeForeign,
+		Service:     probeService, Sample: s.probe, Foreign: s.probeForeign,
 	})
 	add(Alert{
 		Name: "ProbeSlow", Group: groupProbes, Metric: "probe_duration_seconds", Selector: jobMatch(t.Jobs.Probes), Direction: Above, Unit: Seconds,
 		Levels: secondsLevels(t.Probes.Slow.Levels()), For: time.Duration(t.Probes.Slow.For),
 		Summary:     "An endpoint probe is slow.",
 		Description: "Probe {{ $labels.module }} of {{ $labels.instance }}{{ with $labels.target }} ({{ . }}){{ end }} takes <value>, above <threshold> for <for>.",
-		Service:     "probe", Sample: s.probe, Foreign: s.probeForeign,
+		Service:     probeService, Sample: s.probe, Foreign: s.probeForeign,
 	})
 	add(Alert{
 		Name: "CertificateExpiringSoon", Group: groupProbes, Metric: RecordCertRemaining, Direction: Below, Unit: Seconds,
 		Levels: daysLevels(t.Probes.Certificate.Levels()), For: time.Duration(t.Probes.Certificate.For),
 		Summary:     "A TLS certificate expires soon.",
 		Description: "The certificate of {{ $labels.instance }}{{ with $labels.target }} ({{ . }}){{ end }} expires in <value>, less than <threshold>.",
-		Service:     "probe", Sample: s.probe,
+		Service:     probeService, Sample: s.probe,
 	})
 
 	backup := with(s.exporter, "backup", "pg")

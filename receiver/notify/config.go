@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -80,8 +81,9 @@ type TLSConfig struct {
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty"`
 }
 
-// Route sends notifications of the given priorities (and events, if set) to
-// channels. Every matching route applies; a channel is used once.
+// Route sends notifications of the given priorities and events to channels.
+// Every matching route applies; a channel is used once. Without events, a
+// route carries DefaultEvents: the changes someone has to act on.
 type Route struct {
 	Priorities []string `yaml:"priorities"`
 	Events     []string `yaml:"events,omitempty"`
@@ -90,7 +92,11 @@ type Route struct {
 
 var (
 	priorities = []string{"P0", "P1", "P2", "P3"}
-	events     = []string{"opened", "escalated", "resolved", "reopened", "sla_breach", "test"}
+	// events are the incident changes a route can name.
+	events = []string{"opened", "reopened", "escalated", "lowered", "acknowledged", "in_progress", "resolved", "closed", "sla_breach", "test"}
+	// DefaultEvents are what a route without events carries. Acknowledging,
+	// starting work and closing are done by people, who know already.
+	DefaultEvents = []string{"opened", "reopened", "escalated", "sla_breach", "resolved", "test"}
 )
 
 // UnmarshalYAML validates cross references between routes and channels.
@@ -362,6 +368,30 @@ func newHTTPClient(timeout time.Duration, tc *tls.Config) *http.Client {
 	}
 }
 
+// RelativeTo makes the *_file and ca_file paths relative to dir (the
+// config file's directory), as every other path in the config is.
+func (c *Config) RelativeTo(dir string) {
+	join := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	for i := range c.Channels {
+		ch := &c.Channels[i]
+		switch {
+		case ch.Slack != nil:
+			join(&ch.Slack.URLFile)
+		case ch.Email != nil:
+			join(&ch.Email.PasswordFile)
+			join(&ch.Email.TLS.CAFile)
+		case ch.Webhook != nil:
+			join(&ch.Webhook.BearerTokenFile)
+			join(&ch.Webhook.PasswordFile)
+			join(&ch.Webhook.TLS.CAFile)
+		}
+	}
+}
+
 // ChannelsFor returns the channel names routed for a priority and event, in
 // config order without repeats.
 func (c *Config) ChannelsFor(priority, event string) []string {
@@ -370,7 +400,11 @@ func (c *Config) ChannelsFor(priority, event string) []string {
 		if !slices.Contains(r.Priorities, priority) {
 			continue
 		}
-		if len(r.Events) > 0 && !slices.Contains(r.Events, event) {
+		routed := r.Events
+		if len(routed) == 0 {
+			routed = DefaultEvents
+		}
+		if !slices.Contains(routed, event) {
 			continue
 		}
 		for _, name := range r.Channels {

@@ -384,6 +384,8 @@ routes:
 	for _, c := range []struct{ p, e, want string }{
 		{"P0", "opened", "leads,oncall,sms"},
 		{"P0", "resolved", "leads,oncall"},
+		// Without events a route carries only the changes to act on.
+		{"P1", "acknowledged", ""},
 		{"P1", "opened", "leads,oncall"},
 		{"P3", "opened", "oncall"},
 	} {

@@ -66,14 +66,20 @@ type Assignment struct {
 }
 
 // Default returns the runbook's schedule: day 09:00-18:00, night otherwise,
-// each staffed by the named rota (which may be empty placeholders).
+// each staffed by the named rota.
 func Default(tz string, day, night []string) (*Schedule, error) {
+	return TwoShifts(tz, 9*60, 18*60, day, night)
+}
+
+// TwoShifts is a day shift [dayStart, dayEnd) and a night shift for the rest
+// of every day, each rota handing over weekly.
+func TwoShifts(tz string, dayStart, dayEnd ClockTime, day, night []string) (*Schedule, error) {
 	s := &Schedule{
 		Name:     "default",
 		TimeZone: tz,
 		Shifts: []Shift{
-			{Name: "day", Start: 9 * 60, End: 18 * 60, Rotation: Rotation{People: day, Every: 7 * 24 * time.Hour}},
-			{Name: "night", Start: 18 * 60, End: 9 * 60, Rotation: Rotation{People: night, Every: 7 * 24 * time.Hour}},
+			{Name: "day", Start: dayStart, End: dayEnd, Rotation: Rotation{People: day, Every: 7 * 24 * time.Hour}},
+			{Name: "night", Start: dayEnd, End: dayStart, Rotation: Rotation{People: night, Every: 7 * 24 * time.Hour}},
 		},
 	}
 	return s, s.init()

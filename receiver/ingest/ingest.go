@@ -1,0 +1,120 @@
+// Package ingest is the HTTP endpoint Alertmanager posts to. It answers
+// 200 only after the payload and its occurrences are committed, 4xx for
+// input that can never succeed (Alertmanager does not retry those) and 503
+// when storage fails (it retries), never 429.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/golive-ops/golive/receiver/auth"
+	"github.com/golive-ops/golive/receiver/incident"
+	"github.com/golive-ops/golive/receiver/metrics"
+	"github.com/golive-ops/golive/receiver/store"
+	"github.com/golive-ops/golive/receiver/webhook"
+)
+
+// Ingester stores a validated webhook (incident.Engine).
+type Ingester interface {
+	Ingest(ctx context.Context, msg *webhook.Message, raw []byte) (incident.Result, error)
+}
+
+// Handler serves the webhook endpoint.
+type Handler struct {
+	Ingester     Ingester
+	Auth         *auth.Authenticator
+	Limits       webhook.Limits
+	MaxBodyBytes int64
+	// Timeout bounds the storage work of one request (default 30s), so a
+	// hung database answers 503 instead of holding Alertmanager.
+	Timeout time.Duration
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Response is the JSON body of a 200.
+type Response struct {
+	Status     string `json:"status"`
+	WebhookID  int64  `json:"webhookId"`
+	Alerts     int    `json:"alerts"`
+	New        int    `json:"new"`
+	Resolved   int    `json:"resolved"`
+	Duplicates int    `json:"duplicates"`
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	result, code, msg := h.serve(w, r)
+	h.Metrics.WebhooksReceived.WithLabelValues(result).Inc()
+	if code != http.StatusOK {
+		if code >= 500 {
+			h.Logger.Error("webhook not stored; Alertmanager will retry", "status", code, "err", msg)
+		} else {
+			h.Logger.Warn("webhook rejected", "status", code, "reason", msg, "remote", r.RemoteAddr)
+		}
+		http.Error(w, fmt.Sprintf("%d %s: %s", code, http.StatusText(code), msg), code)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, code int, msg string) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return metrics.ResultBadRequest, http.StatusMethodNotAllowed, "use POST"
+	}
+	if h.Auth != nil && !h.Auth.Allowed(r) {
+		return metrics.ResultUnauthorized, http.StatusUnauthorized, "missing or invalid credentials"
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return metrics.ResultMediaType, http.StatusUnsupportedMediaType, "Content-Type must be application/json"
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return metrics.ResultTooLarge, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)
+	case err != nil:
+		return metrics.ResultBadRequest, http.StatusBadRequest, "reading body: " + err.Error()
+	}
+	start := h.Now()
+	m, err := webhook.Decode(body, start, h.Limits)
+	if err != nil {
+		return metrics.ResultBadRequest, http.StatusBadRequest, err.Error()
+	}
+	return h.store(w, r, m, body, start)
+}
+
+func (h *Handler) store(w http.ResponseWriter, r *http.Request, m *webhook.Message, body []byte, start time.Time) (string, int, string) {
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	res, err := h.Ingester.Ingest(ctx, m, body)
+	if err != nil {
+		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
+			return metrics.ResultUnavailable, http.StatusServiceUnavailable, "storage unavailable, retry later: " + err.Error()
+		}
+		return metrics.ResultError, http.StatusInternalServerError, err.Error()
+	}
+	h.Metrics.IngestDuration.Observe(h.Now().Sub(start).Seconds())
+	h.Metrics.DuplicateOccurrences.Add(float64(res.Duplicates))
+	if m.TruncatedAlerts > 0 {
+		h.Logger.Warn("Alertmanager truncated this notification (max_alerts); the missing alerts arrive in later ones",
+			"groupKey", m.GroupKey, "truncated", m.TruncatedAlerts)
+	}
+	h.Logger.Debug("webhook stored", "groupKey", m.GroupKey, "alerts", res.Alerts, "new", res.New,
+		"resolved", res.Resolved, "duplicates", res.Duplicates, "changes", len(res.Changes), "repeat", m.Repeat())
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(Response{Status: "ok", WebhookID: res.WebhookID, Alerts: res.Alerts, New: res.New,
+		Resolved: res.Resolved, Duplicates: res.Duplicates})
+	return metrics.ResultOK, http.StatusOK, ""
+}

@@ -1,0 +1,131 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/receiver/client"
+	"github.com/golive-ops/golive/receiver/config"
+)
+
+// flags are `golive receiver`'s command line.
+type flags struct {
+	configFile string
+	listen     string
+	webConfig  string
+	check      bool
+	log        cli.LogFlags
+}
+
+func parseFlags(env cli.Env) (*flags, error) {
+	f := &flags{}
+	fs := cli.NewFlagSet("receiver", env)
+	fs.StringVar(&f.configFile, "config.file", "receiver.yml", "receiver configuration file")
+	fs.StringVar(&f.listen, "web.listen-address", "127.0.0.1:9470", "address to listen on for webhooks, the API, the UI and /metrics")
+	fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web config (TLS, basic auth) for the listener")
+	fs.BoolVar(&f.check, "config.check", false, "check the configuration (and web config) and exit")
+	f.log.Register(fs)
+	if err := fs.Parse(env.Args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return f, nil
+}
+
+// Command runs `golive receiver`.
+func Command(ctx context.Context, env cli.Env) int {
+	f, err := parseFlags(env)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "golive receiver:", err)
+		return 2
+	}
+	logger, err := f.log.Logger(env.Stderr)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "golive receiver:", err)
+		return 2
+	}
+	cfg, err := loadChecked(f)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "golive receiver:", err)
+		return 1
+	}
+	if f.check {
+		fmt.Fprintf(env.Stdout, "%s: OK\n", f.configFile)
+		return 0
+	}
+	if err := run(ctx, f, cfg, logger); err != nil {
+		logger.Error("receiver stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// loadChecked loads the config and resolves its secrets and web config,
+// so --config.check fails on anything that would fail at start.
+func loadChecked(f *flags) (*config.Config, error) {
+	cfg, err := config.Load(f.configFile)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cfg.ResolveSecrets(); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.configFile, err)
+	}
+	if f.webConfig != "" {
+		if err := web.Validate(f.webConfig); err != nil {
+			return nil, fmt.Errorf("--web.config.file: %w", err)
+		}
+	}
+	return cfg, nil
+}
+
+func run(ctx context.Context, f *flags, cfg *config.Config, logger *slog.Logger) error {
+	warnInsecure(cfg, logger)
+	app, err := New(ctx, Options{Config: cfg, Logger: logger, WebConfigFile: f.webConfig})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	l, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("--web.listen-address: %w", err)
+	}
+	storage := "sqlite " + func() string {
+		if cfg.Storage.SQLite != nil {
+			return cfg.Storage.SQLite.Path
+		}
+		return ""
+	}()
+	if cfg.Storage.Postgres != nil {
+		storage = "postgres"
+	}
+	logger.Info("receiver listening", "address", l.Addr().String(), "webhook", DefaultWebhookPath, "storage", storage)
+	return app.Serve(ctx, l)
+}
+
+func warnInsecure(cfg *config.Config, logger *slog.Logger) {
+	switch {
+	case cfg.Auth.Disabled:
+		logger.Warn("authentication is disabled (auth.disabled: true): anyone who can reach the receiver can post alerts and change incidents")
+	case cfg.Auth.InsecureAllowUnauthenticatedLoopback:
+		logger.Warn("demo mode: accepting webhook, API and UI requests from loopback (127.0.0.1, ::1) WITHOUT credentials " +
+			"(auth.insecure_allow_unauthenticated_loopback: true); configure auth.bearer_token_file before exposing the receiver")
+	}
+}
+
+// IncidentsCommand runs `golive incidents`, a client of the receiver's API
+// (like amtool for Alertmanager).
+func IncidentsCommand(ctx context.Context, env cli.Env) int {
+	return client.Command(ctx, env)
+}

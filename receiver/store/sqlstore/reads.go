@@ -1,0 +1,244 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/golive-ops/golive/receiver/store"
+)
+
+func (s *Store) Incident(ctx context.Context, id int64) (store.Incident, error) {
+	rows, err := s.read().query(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`, id)
+	if err != nil {
+		return store.Incident{}, unavailable("incident", err)
+	}
+	incs, err := collectIncidents(rows)
+	if err != nil {
+		return store.Incident{}, err
+	}
+	if len(incs) == 0 {
+		return store.Incident{}, fmt.Errorf("incident %d: %w", id, store.ErrNotFound)
+	}
+	return incs[0], nil
+}
+
+func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store.Incident, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if len(f.States) > 0 {
+		where = append(where, "state IN ("+placeholders(len(f.States))+")")
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	if len(f.Priorities) > 0 {
+		where = append(where, "priority IN ("+placeholders(len(f.Priorities))+")")
+		for _, p := range f.Priorities {
+			args = append(args, string(p))
+		}
+	}
+	if f.Service != "" {
+		where = append(where, "service = ?")
+		args = append(args, f.Service)
+	}
+	if !f.OpenedAfter.IsZero() {
+		where = append(where, "opened_at >= ?")
+		args = append(args, ns(f.OpenedAfter))
+	}
+	if !f.OpenedBefore.IsZero() {
+		where = append(where, "opened_at < ?")
+		args = append(args, ns(f.OpenedBefore))
+	}
+	q := `SELECT ` + incidentCols + ` FROM incidents`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return nil, unavailable("list incidents", err)
+	}
+	return collectIncidents(rows)
+}
+
+func (s *Store) Timeline(ctx context.Context, incidentID int64) ([]store.Event, error) {
+	rows, err := s.read().query(ctx, `SELECT `+eventCols+` FROM events WHERE incident_id = ? ORDER BY id`, incidentID)
+	if err != nil {
+		return nil, unavailable("timeline", err)
+	}
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, unavailable("timeline", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable("timeline", err)
+	}
+	return out, nil
+}
+
+func collectOccurrences(rows *sql.Rows) ([]store.Occurrence, error) {
+	defer rows.Close()
+	var out []store.Occurrence
+	for rows.Next() {
+		o, err := scanOccurrence(rows)
+		if err != nil {
+			return nil, unavailable("occurrences", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable("occurrences", err)
+	}
+	return out, nil
+}
+
+func (s *Store) Occurrences(ctx context.Context, incidentID int64) ([]store.Occurrence, error) {
+	rows, err := s.read().query(ctx, `SELECT `+occurrenceCols+` FROM occurrences WHERE incident_id = ? ORDER BY id`, incidentID)
+	if err != nil {
+		return nil, unavailable("occurrences", err)
+	}
+	return collectOccurrences(rows)
+}
+
+func (s *Store) Occurrence(ctx context.Context, fingerprint string, startsAt time.Time) (store.Occurrence, error) {
+	rows, err := s.read().query(ctx, `SELECT `+occurrenceCols+` FROM occurrences WHERE fingerprint = ? AND starts_at = ?`,
+		fingerprint, ns(startsAt))
+	if err != nil {
+		return store.Occurrence{}, unavailable("occurrence", err)
+	}
+	occs, err := collectOccurrences(rows)
+	if err != nil {
+		return store.Occurrence{}, err
+	}
+	if len(occs) == 0 {
+		return store.Occurrence{}, fmt.Errorf("occurrence %s@%s: %w", fingerprint, startsAt.Format(time.RFC3339Nano), store.ErrNotFound)
+	}
+	return occs[0], nil
+}
+
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	st := store.Stats{OpenIncidents: map[store.Priority]int{}}
+	rows, err := s.read().query(ctx, `SELECT priority, count(*) FROM incidents
+		WHERE state IN ('new', 'acknowledged', 'in_progress') GROUP BY priority`)
+	if err != nil {
+		return st, unavailable("stats", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			p string
+			n int
+		)
+		if err := rows.Scan(&p, &n); err != nil {
+			return st, unavailable("stats", err)
+		}
+		st.OpenIncidents[store.Priority(p)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return st, unavailable("stats", err)
+	}
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE done_at = 0`).Scan(&st.OutboxDepth)
+	if err != nil {
+		return st, unavailable("stats", err)
+	}
+	return st, nil
+}
+
+func collectOutbox(rows *sql.Rows) ([]store.OutboxItem, error) {
+	defer rows.Close()
+	var out []store.OutboxItem
+	for rows.Next() {
+		it, err := scanOutbox(rows)
+		if err != nil {
+			return nil, unavailable("outbox", err)
+		}
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable("outbox", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (s *Store) Outbox(ctx context.Context, incidentID int64) ([]store.OutboxItem, error) {
+	q, args := `SELECT `+outboxCols+` FROM outbox ORDER BY id`, []any{}
+	if incidentID != 0 {
+		q, args = `SELECT `+outboxCols+` FROM outbox WHERE incident_id = ? ORDER BY id`, []any{incidentID}
+	}
+	rows, err := s.read().query(ctx, q, args...)
+	if err != nil {
+		return nil, unavailable("outbox", err)
+	}
+	return collectOutbox(rows)
+}
+
+func (s *Store) ClaimOutbox(ctx context.Context, owner string, limit int, lease time.Duration) ([]store.OutboxItem, error) {
+	if owner == "" || limit <= 0 || lease <= 0 {
+		return nil, errors.New("claim outbox: owner, limit and lease are required")
+	}
+	now := s.now()
+	var items []store.OutboxItem
+	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		t := tx.(*txn)
+		rows, err := t.p().query(ctx, `UPDATE outbox SET claimed_by = ?, lease_until = ?, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM outbox WHERE done_at = 0 AND not_before <= ? AND lease_until <= ?
+			             ORDER BY id LIMIT ?`+s.d.SkipLocked+`)
+			RETURNING `+outboxCols, owner, ns(now.Add(lease)), ns(now), ns(now), limit)
+		if err != nil {
+			return unavailable("claim outbox", err)
+		}
+		items, err = collectOutbox(rows)
+		return err
+	})
+	return items, err
+}
+
+func (s *Store) CompleteOutbox(ctx context.Context, id int64, owner string) error {
+	return s.finishOutbox(ctx, `UPDATE outbox SET done_at = ?, claimed_by = '', lease_until = 0
+		WHERE id = ? AND claimed_by = ? AND done_at = 0`, ns(s.now()), id, owner)
+}
+
+func (s *Store) RetryOutbox(ctx context.Context, id int64, owner string, notBefore time.Time, lastErr string, giveUp bool) error {
+	done, failed := int64(0), 0
+	if giveUp {
+		done, failed = ns(s.now()), 1
+	}
+	return s.finishOutbox(ctx, `UPDATE outbox SET claimed_by = '', lease_until = 0, not_before = ?, last_error = ?,
+		done_at = ?, failed = ? WHERE id = ? AND claimed_by = ? AND done_at = 0`,
+		ns(notBefore), lastErr, done, failed, id, owner)
+}
+
+func (s *Store) finishOutbox(ctx context.Context, q string, args ...any) error {
+	return s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		res, err := tx.(*txn).p().exec(ctx, q, args...)
+		if err != nil {
+			return unavailable("outbox", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return unavailable("outbox", err)
+		}
+		if n == 0 {
+			return store.ErrLeaseLost
+		}
+		return nil
+	})
+}
