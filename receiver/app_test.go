@@ -24,7 +24,7 @@ type testApp struct {
 	url string
 }
 
-func demoConfig(t *testing.T) *config.Config {
+func demoConfig(t testing.TB) *config.Config {
 	c, err := config.Load("../deploy/examples/receiver.yml")
 	if err != nil {
 		t.Fatal(err)
