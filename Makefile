@@ -41,14 +41,14 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	scripts/bench-exporter.sh
 
-## generate: rules/*.rules.yml, rules/tests/ and dashboards/*.json from rules/thresholds.yml
+## generate: rules/*.rules.yml, rules/tests/, dashboards/*.json and docs/runbooks.md from rules/thresholds.yml
 generate:
 	$(GO) run . generate
 
 ## check-generated: make generate must leave no diff in committed artefacts
 check-generated: generate
-	@git diff --exit-code -- rules dashboards || { echo "make generate changed committed files: commit them"; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- rules dashboards); \
+	@git diff --exit-code -- rules dashboards docs || { echo "make generate changed committed files: commit them"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- rules dashboards docs); \
 	  if [ -n "$$untracked" ]; then echo "make generate wrote untracked files:"; echo "$$untracked"; exit 1; fi
 
 lint:

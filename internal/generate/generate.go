@@ -24,7 +24,9 @@ type Options struct {
 	Thresholds    string
 	RulesDir      string
 	DashboardsDir string
-	Check         bool
+	// DocsDir receives runbooks.md, which the alerts' runbook_url points at.
+	DocsDir string
+	Check   bool
 }
 
 // Command runs "golive generate".
@@ -33,6 +35,7 @@ func Command(ctx context.Context, env cli.Env) int {
 	flags := cli.NewFlagSet("generate", env)
 	flags.StringVar(&o.Thresholds, "thresholds", "rules/thresholds.yml", "thresholds file")
 	flags.StringVar(&o.RulesDir, "rules.dir", "rules", "directory of the generated rule files (their tests go to tests/ inside it)")
+	flags.StringVar(&o.DocsDir, "docs.dir", "docs", "directory of the generated alert runbooks (runbooks.md)")
 	flags.StringVar(&o.DashboardsDir, "dashboards.dir", "dashboards", "directory of the generated dashboards")
 	flags.BoolVar(&o.Check, "check", false, "write nothing; list the files that would change and exit 1 if any")
 	if err := flags.Parse(env.Args); err != nil {
@@ -116,5 +119,10 @@ func Files(t *thresholds.Thresholds, o Options) (map[string][]byte, error) {
 	for name, data := range dashboards {
 		out[filepath.Join(o.DashboardsDir, name)] = data
 	}
+	runbooks, err := rulegen.Runbooks(t)
+	if err != nil {
+		return nil, fmt.Errorf("runbooks: %w", err)
+	}
+	out[filepath.Join(o.DocsDir, "runbooks.md")] = runbooks
 	return out, nil
 }

@@ -25,13 +25,13 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // one: the "generated files are in sync" check.
 func TestCommittedFilesInSync(t *testing.T) {
 	dir := t.TempDir()
-	rules, dashboards := filepath.Join(dir, "rules"), filepath.Join(dir, "dashboards")
-	code, _, stderr := run(t, "--thresholds", filepath.Join(repo, "rules", "thresholds.yml"), "--rules.dir", rules, "--dashboards.dir", dashboards)
+	rules, dashboards, docs := filepath.Join(dir, "rules"), filepath.Join(dir, "dashboards"), filepath.Join(dir, "docs")
+	code, _, stderr := run(t, "--thresholds", filepath.Join(repo, "rules", "thresholds.yml"), "--rules.dir", rules, "--dashboards.dir", dashboards, "--docs.dir", docs)
 	if code != 0 {
 		t.Fatalf("generate exited %d: %s", code, stderr)
 	}
 	compared := 0
-	for _, sub := range []string{"rules", "dashboards"} {
+	for _, sub := range []string{"rules", "dashboards", "docs"} {
 		err := filepath.WalkDir(filepath.Join(dir, sub), func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -61,7 +61,7 @@ func TestCommittedFilesInSync(t *testing.T) {
 func TestCheckReportsStaleFilesWithoutWriting(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"--thresholds", filepath.Join(repo, "rules", "thresholds.yml"),
-		"--rules.dir", filepath.Join(dir, "rules"), "--dashboards.dir", filepath.Join(dir, "dashboards")}
+		"--rules.dir", filepath.Join(dir, "rules"), "--dashboards.dir", filepath.Join(dir, "dashboards"), "--docs.dir", filepath.Join(dir, "docs")}
 
 	code, stdout, _ := run(t, append(args, "--check")...)
 	if code != 1 || !strings.Contains(stdout, filepath.Join(dir, "rules", "host.rules.yml")) {
@@ -97,7 +97,7 @@ func TestBadThresholdsFail(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("host:\n  cpu:\n    warning_percent: 150\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := run(t, "--thresholds", bad, "--rules.dir", dir, "--dashboards.dir", dir)
+	code, _, stderr := run(t, "--thresholds", bad, "--rules.dir", dir, "--dashboards.dir", dir, "--docs.dir", dir)
 	if code != 1 || !strings.Contains(stderr, "host.cpu.warning_percent: 150 is outside 0..100") {
 		t.Fatalf("exit %d, stderr %q; want 1 naming the field", code, stderr)
 	}
