@@ -5,6 +5,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X github.com/golive-ops/golive/internal/buildinfo.Version=$(VERSION) \
              -X github.com/golive-ops/golive/internal/buildinfo.Revision=$(REVISION)
+# Pinned, fetched through the Go module proxy on first use.
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 GOFILES    = $(shell git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)
 
 .PHONY: all build run test test-go test-rules test-dashboards bench generate check-generated lint fmt clean
@@ -51,9 +53,11 @@ check-generated: generate
 	@untracked=$$(git ls-files --others --exclude-standard -- rules dashboards docs); \
 	  if [ -n "$$untracked" ]; then echo "make generate wrote untracked files:"; echo "$$untracked"; exit 1; fi
 
+## lint: gofmt, go vet, and golangci-lint with the policies in .golangci.yml
 lint:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
 
 fmt:
 	gofmt -w $(GOFILES)

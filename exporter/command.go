@@ -89,7 +89,7 @@ func serve(ctx context.Context, f flags, logger *slog.Logger) int {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", f.listenAddress)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.listenAddress)
 	if err != nil {
 		app.Close()
 		logger.Error("cannot listen", "address", f.listenAddress, "err", err)

@@ -97,7 +97,7 @@ func run(ctx context.Context, f *flags, cfg *config.Config, logger *slog.Logger)
 		return err
 	}
 	defer app.Close()
-	l, err := net.Listen("tcp", f.listen)
+	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--web.listen-address: %w", err)
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -111,17 +110,11 @@ func (p *proc) dumpLog(t *testing.T) {
 		t.Logf("%s log: %v", p.name, err)
 		return
 	}
-	const max = 12 << 10
-	if len(b) > max {
-		b = append([]byte("...\n"), b[len(b)-max:]...)
+	const tail = 12 << 10
+	if len(b) > tail {
+		b = append([]byte("...\n"), b[len(b)-tail:]...)
 	}
 	t.Logf("----- %s log (%s) -----\n%s", p.name, p.logPath, b)
-}
-
-// logContains reports whether the process's log holds s.
-func (p *proc) logContains(s string) bool {
-	b, err := os.ReadFile(p.logPath)
-	return err == nil && bytes.Contains(b, []byte(s))
 }
 
 // waitFor polls cond until it returns true, failing the test at the

@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -33,7 +32,7 @@ func up(ch chan<- prometheus.Metric, target string, v float64) {
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, v, target)
 }
 
-func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func TestRunnerReportsEachCollector(t *testing.T) {
 	r := NewRunner([]Collector{

@@ -28,8 +28,8 @@ type cacheEntry[C io.Closer] struct {
 	lastUsed time.Time
 }
 
-func newTargetCache[C io.Closer](max int, idle time.Duration) *targetCache[C] {
-	return &targetCache[C]{max: max, idle: idle, entries: map[string]*cacheEntry[C]{}}
+func newTargetCache[C io.Closer](limit int, idle time.Duration) *targetCache[C] {
+	return &targetCache[C]{max: limit, idle: idle, entries: map[string]*cacheEntry[C]{}}
 }
 
 // acquire returns the collector cached under key, building it on first use

@@ -65,6 +65,7 @@ func ProbeHTTP(ctx context.Context, target string, module Module, registry *prom
 	if err != nil {
 		logger.Info("Error for HTTP request", "err", err)
 	} else {
+		defer resp.Body.Close() // checkResponse closes it too; closing twice is harmless
 		success = checkResponse(resp, &cfg, m, registry, transport, logger)
 	}
 	transport.observe(m.phases)

@@ -18,8 +18,8 @@ type Guards struct {
 	CPUCriticalFloor float64 `json:"cpu_critical_floor"`
 }
 
-// DefaultGuards: 30 samples is the usual minimum for a mean and σ to mean
-// anything (half an hour at the default 1m step). The CPU floors, 70% and
+// DefaultGuards are the guards the baseline applies. 30 samples is the
+// usual minimum for a mean and σ to mean anything (half an hour at the default 1m step). The CPU floors, 70% and
 // 85%, are where the runbook's own dashboard turns CPU yellow and red (R3.5),
 // so a derived CPU threshold is never stricter than what people already read
 // as "busy".
@@ -79,7 +79,7 @@ func (d *Derivation) checkSamples(s Summary, g Guards) bool {
 	return true
 }
 
-// DeriveCPU: warning = mean + 2σ, critical = mean + 3σ (percent), raised to
+// DeriveCPU derives CPU levels: warning = mean + 2σ, critical = mean + 3σ (percent), raised to
 // the CPU floors and capped at 100.
 func DeriveCPU(s Summary, g Guards) Derivation {
 	d := Derivation{Quantity: QCPU, Unit: UnitPercent, Formula: "warning = mean + 2σ, critical = mean + 3σ"}
@@ -97,7 +97,7 @@ func DeriveCPU(s Summary, g Guards) Derivation {
 	return d.finishPercent(s)
 }
 
-// DeriveMemory: warning = min(85, mean + 10), critical = min(95, mean + 20).
+// DeriveMemory derives memory levels: warning = min(85, mean + 10), critical = min(95, mean + 20).
 func DeriveMemory(s Summary, g Guards) Derivation {
 	d := Derivation{Quantity: QMemory, Unit: UnitPercent, Formula: "warning = min(85, mean + 10), critical = min(95, mean + 20)"}
 	if !d.checkSamples(s, g) {
@@ -111,7 +111,7 @@ func DeriveMemory(s Summary, g Guards) Derivation {
 	return d.finishPercent(s)
 }
 
-// DeriveLatency: warning = p95 × 1.5, critical = p95 × 2, where p95 is the
+// DeriveLatency derives latency levels: warning = p95 × 1.5, critical = p95 × 2, where p95 is the
 // 95th percentile over the window of the p95-latency series (seconds).
 func DeriveLatency(s Summary, g Guards) Derivation {
 	d := Derivation{Quantity: QLatencyP95, Unit: UnitSeconds, Formula: "warning = p95 × 1.5, critical = p95 × 2"}
@@ -125,7 +125,7 @@ func DeriveLatency(s Summary, g Guards) Derivation {
 	return d.finish(s)
 }
 
-// DeriveErrorRate: warning = max(5, 2 × mean), critical = max(10, 3 × mean)
+// DeriveErrorRate derives error-rate levels: warning = max(5, 2 × mean), critical = max(10, 3 × mean)
 // (percent of requests answered 5xx), capped at 100.
 func DeriveErrorRate(s Summary, g Guards) Derivation {
 	d := Derivation{Quantity: QErrorRate, Unit: UnitPercent, Formula: "warning = max(5%, 2 × mean), critical = max(10%, 3 × mean)"}

@@ -121,7 +121,7 @@ func buildSynth(end time.Time, window time.Duration) *synth {
 			return f(k)
 		}
 	}
-	var cumulative func(int) float64 = func(int) float64 { return 0 }
+	cumulative := func(int) float64 { return 0 }
 	for _, le := range histogramBounds {
 		below := cumulative
 		inBucket := traffic(func() float64 { return s.intn(0, 30) / 60 })

@@ -10,9 +10,9 @@ import (
 // Unit tests need label values that a configured regular expression
 // (job=~"...", check=~"...") matches, and one it does not.
 
-// examples returns up to max distinct strings matched by the anchored
+// examples returns up to limit distinct strings matched by the anchored
 // regular expression re, one per top-level alternative where possible.
-func examples(re string, max int) ([]string, error) {
+func examples(re string, limit int) ([]string, error) {
 	parsed, err := syntax.Parse(re, syntax.Perl)
 	if err != nil {
 		return nil, fmt.Errorf("parse %q: %w", re, err)
@@ -32,7 +32,7 @@ func examples(re string, max int) ([]string, error) {
 			seen[s] = true
 			out = append(out, s)
 		}
-		if len(out) == max {
+		if len(out) == limit {
 			break
 		}
 	}

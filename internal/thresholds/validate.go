@@ -103,7 +103,7 @@ func (v *validator) nonEmpty(path, s string) {
 }
 
 func (v *validator) labelName(path, name string) {
-	if !model.LabelName(name).IsValidLegacy() {
+	if !model.LegacyValidation.IsValidLabelName(name) {
 		v.fail(path, "%q is not a valid Prometheus label name", name)
 	}
 }

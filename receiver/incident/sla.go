@@ -46,11 +46,11 @@ func AddBusinessTime(w config.Week, from time.Time, d time.Duration) time.Time {
 				t = open
 			}
 			if t.Before(closing) {
-				if left := closing.Sub(t); d <= left {
+				left := closing.Sub(t)
+				if d <= left {
 					return t.Add(d)
-				} else {
-					d -= left
 				}
+				d -= left
 			}
 		}
 		t = time.Date(y, m, day+1, 0, 0, 0, 0, w.Loc)

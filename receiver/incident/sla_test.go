@@ -98,7 +98,7 @@ func TestAddBusinessTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, berlin) }
+	at := func(y int, m time.Month, d, h, mi int) time.Time { return time.Date(y, m, d, h, mi, 0, 0, berlin) }
 	cases := []struct {
 		name string
 		from time.Time

@@ -38,7 +38,8 @@ type ChannelConfig struct {
 	Timeout time.Duration  `yaml:"timeout,omitempty"`
 }
 
-// SlackConfig: the webhook URL is a secret (its path is the credential).
+// SlackConfig configures a Slack incoming webhook; its URL is a secret
+// (the path is the credential).
 type SlackConfig struct {
 	URL      secret.Secret `yaml:"url,omitempty"`
 	URLFile  string        `yaml:"url_file,omitempty"`

@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,7 +64,8 @@ func redact(err error, u *url.URL) error {
 // unwrapURLError drops *url.Error, whose Error() prints the full URL, and
 // keeps its cause for errors.Is/As.
 func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
+	var ue *url.Error
+	if errors.As(err, &ue) {
 		return ue.Err
 	}
 	return err

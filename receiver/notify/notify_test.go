@@ -143,7 +143,6 @@ type smtpSink struct {
 	mu       sync.Mutex
 	messages []string
 	rcptErr  error
-	user     string
 	authed   bool
 }
 

@@ -28,7 +28,7 @@ func (u updateOnce) Collect(ch chan<- prometheus.Metric) {
 	*u.err = u.c.Update(u.ctx, ch)
 }
 
-func scrape(t *testing.T, c *Collector, ctx context.Context) (samples, error) {
+func scrape(t *testing.T, ctx context.Context, c *Collector) (samples, error) {
 	t.Helper()
 	var err error
 	s := gather(t, updateOnce{c: c, ctx: ctx, err: &err})
@@ -84,7 +84,7 @@ func TestHungServerReportsDownByTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	got, err := scrape(t, c, ctx)
+	got, err := scrape(t, ctx, c)
 	elapsed := time.Since(start)
 
 	if err == nil {
@@ -108,7 +108,7 @@ func TestRefusedConnectionReportsDown(t *testing.T) {
 	cfg := DefaultConfig
 	cfg.Name, cfg.Address = "gone", addr
 	c := newCollector(t, cfg)
-	got, err := scrape(t, c, testenv.Context(t, 5*time.Second))
+	got, err := scrape(t, testenv.Context(t, 5*time.Second), c)
 	if err == nil || got.values[`redis_up{server="gone"}`] != 0 {
 		t.Fatalf("err = %v, redis_up = %v; want an error and 0", err, got.values[`redis_up{server="gone"}`])
 	}
@@ -141,7 +141,7 @@ func TestAgainstLocalRedis(t *testing.T) {
 	cfg.Name, cfg.Address = "local", addr
 	c := newCollector(t, cfg)
 
-	before, err := scrape(t, c, ctx)
+	before, err := scrape(t, ctx, c)
 	if err != nil {
 		t.Fatalf("scrape: %v", err)
 	}
@@ -167,7 +167,7 @@ func TestAgainstLocalRedis(t *testing.T) {
 	rc.Get(ctx, prefix+"0")       // a hit
 	rc.Get(ctx, prefix+"missing") // a miss
 
-	after, err := scrape(t, c, ctx)
+	after, err := scrape(t, ctx, c)
 	if err != nil {
 		t.Fatalf("scrape: %v", err)
 	}
@@ -265,7 +265,7 @@ func TestAuthAgainstLocalRedis(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := scrape(t, c, ctx)
+		got, err := scrape(t, ctx, c)
 		c.Close()
 		if got.values[`redis_up{server="acl"}`] != tc.up {
 			t.Errorf("password %d: redis_up = %v, want %v (err %v)", len(tc.password), got.values[`redis_up{server="acl"}`], tc.up, err)

@@ -189,11 +189,11 @@ func testIncidentStorage(t *testing.T, open Opener) {
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, found, err := tx.LatestIncident(ctx, inc.GroupKey)
 		if err != nil || !found || got.ID != inc.ID {
-			return fmt.Errorf("LatestIncident = %d found=%v err=%v, want %d", got.ID, found, err, inc.ID)
+			return fmt.Errorf("LatestIncident = %d found=%v err=%w, want %d", got.ID, found, err, inc.ID)
 		}
 		n, err := tx.CountFiring(ctx, inc.ID)
 		if err != nil || n != 1 {
-			return fmt.Errorf("CountFiring = %d (%v), want 1", n, err)
+			return fmt.Errorf("CountFiring = %d (%w), want 1", n, err)
 		}
 		got.State, got.AcknowledgedAt, got.Assignee = store.StateAcknowledged, T0.Add(time.Minute), "alice"
 		return tx.UpdateIncident(ctx, got)
@@ -247,7 +247,7 @@ func testOneOpenIncidentPerGroup(t *testing.T, open Opener) {
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
 		got, found, err := tx.LatestIncident(ctx, "g")
 		if err != nil || !found || got.State != store.StateResolved {
-			return fmt.Errorf("LatestIncident = %+v found=%v err=%v, want the newest non-closed (resolved)", got, found, err)
+			return fmt.Errorf("LatestIncident = %+v found=%v err=%w, want the newest non-closed (resolved)", got, found, err)
 		}
 		return nil
 	})
