@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/golive-ops/golive/exporter"
 	"github.com/golive-ops/golive/internal/baseline"
+	"github.com/golive-ops/golive/internal/checkconfig"
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/internal/generate"
 	"github.com/golive-ops/golive/internal/grafana"
@@ -17,8 +18,9 @@ var commands = map[string]cli.Command{
 	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{
 		"test": {Summary: "send a test notification through each configured channel", Run: receiver.NotifyTestCommand},
 	}),
-	"generate": {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
-	"baseline": {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
+	"check-config": {Summary: "check exporter, receiver and thresholds files, as their commands would at start", Run: checkconfig.Command},
+	"generate":     {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
+	"baseline":     {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
 	"dashboards": cli.Group("dashboards", "manage the generated Grafana dashboards", map[string]cli.Command{
 		"push": {Summary: "import dashboards into Grafana through its HTTP API", Run: grafana.PushCommand},
 	}),

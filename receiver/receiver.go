@@ -13,6 +13,7 @@ import (
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/receiver/client"
 	"github.com/golive-ops/golive/receiver/config"
+	"github.com/golive-ops/golive/receiver/notify"
 )
 
 // flags are `golive receiver`'s command line.
@@ -80,6 +81,11 @@ func loadChecked(f *flags) (*config.Config, error) {
 		return nil, err
 	}
 	if _, err := cfg.ResolveSecrets(); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.configFile, err)
+	}
+	// Channels read their secret files and parse their templates here, so a
+	// bad notify section fails the check, not the first incident.
+	if _, err := notify.Build(cfg.Notify.Channels); err != nil {
 		return nil, fmt.Errorf("%s: %w", f.configFile, err)
 	}
 	if f.webConfig != "" {
