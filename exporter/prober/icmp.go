@@ -27,7 +27,8 @@ type ICMPProbe struct {
 	TTL                int    `yaml:"ttl,omitempty"` // outgoing TTL / hop limit; 0 means 64
 	// Privileged chooses a raw ICMP socket (needs root or CAP_NET_RAW) over
 	// an unprivileged ping socket (needs the process's group in
-	// net.ipv4.ping_group_range). Unset: raw when running as root.
+	// net.ipv4.ping_group_range). Unset: as blackbox_exporter, a ping
+	// socket, and a raw one when the kernel refuses it.
 	Privileged *bool `yaml:"privileged,omitempty"`
 }
 
@@ -65,11 +66,14 @@ func (p *ICMPProbe) Validate() error {
 	return nil
 }
 
-func (p *ICMPProbe) privileged() bool {
+// socketModes lists the sockets to try, privileged (raw) or not. Debian
+// leaves ping_group_range empty, and exporters usually run as a user with
+// CAP_NET_RAW rather than as root, so auto must fall back to a raw socket.
+func (p *ICMPProbe) socketModes() []bool {
 	if p.Privileged != nil {
-		return *p.Privileged
+		return []bool{*p.Privileged}
 	}
-	return os.Geteuid() == 0
+	return []bool{false, true}
 }
 
 // ProbeICMP sends one echo request to target (a host name or address) and
@@ -115,9 +119,22 @@ var errNoEchoReply = errors.New("no echo reply before the deadline")
 // time from here until the socket is ready, as blackbox measures it.
 func ping(ctx context.Context, cfg ICMPProbe, ip *net.IPAddr, durations *prometheus.GaugeVec, logger *slog.Logger) (*probing.Packet, error) {
 	setupStart := time.Now()
+	modes := cfg.socketModes()
+	last := len(modes) - 1
+	for _, privileged := range modes[:last] {
+		reply, err := pingOnce(ctx, cfg, ip, privileged, setupStart, durations, logger)
+		if !errors.Is(err, os.ErrPermission) {
+			return reply, err
+		}
+		logger.Debug("ICMP socket refused, trying the next kind", "err", err)
+	}
+	return pingOnce(ctx, cfg, ip, modes[last], setupStart, durations, logger)
+}
+
+func pingOnce(ctx context.Context, cfg ICMPProbe, ip *net.IPAddr, privileged bool, setupStart time.Time, durations *prometheus.GaugeVec, logger *slog.Logger) (*probing.Packet, error) {
 	pinger := probing.New("")
 	pinger.SetIPAddr(ip)
-	pinger.SetPrivileged(cfg.privileged())
+	pinger.SetPrivileged(privileged)
 	pinger.SetLogger(probingLogger{logger})
 	pinger.Count = 1
 	pinger.RecordRtts = false

@@ -99,11 +99,13 @@ func ProbeRedis(ctx context.Context, target string, module Module, registry *pro
 	cfg, err := module.Redis.collectorConfig(target, module.Timeout)
 	if err != nil {
 		logger.Error("Invalid redis probe", "err", err)
+		registry.MustRegister(metricList{redisDownMetric()})
 		return false
 	}
 	c, release, err := acquireRedis(redisTargets, cfg, logger)
 	if err != nil {
 		logger.Error("Invalid redis probe", "err", err)
+		registry.MustRegister(metricList{redisDownMetric()})
 		return false
 	}
 	defer release()
@@ -115,6 +117,14 @@ func ProbeRedis(ctx context.Context, target string, module Module, registry *pro
 		return false
 	}
 	return true
+}
+
+// redisDownMetric is redis_up 0 for a probe that could not even start, so
+// that the answer holds redis_up like every other failed probe.
+func redisDownMetric() prometheus.Metric {
+	return prometheus.MustNewConstMetric(
+		prometheus.NewDesc("redis_up", "Whether the last INFO of the Redis server succeeded.", nil, nil),
+		prometheus.GaugeValue, 0)
 }
 
 var redisTargets = newTargetCache[*redisc.Collector](64, 10*time.Minute)

@@ -40,8 +40,9 @@ func TestProbeRedisLocal(t *testing.T) {
 
 func TestProbeRedisHungServer(t *testing.T) {
 	addr := silentTCP(t)
-	ok, got, took := runProbe(t, ProbeRedis, addr, Module{Prober: "redis"}, 300*time.Millisecond)
-	if ok || took > 2*time.Second {
+	// The module allows 30s: only the 300ms deadline can end the probe by 5s.
+	ok, got, took := runProbe(t, ProbeRedis, addr, Module{Prober: "redis", Timeout: 30 * time.Second}, 300*time.Millisecond)
+	if ok || took > 5*time.Second {
 		t.Errorf("ok = %v after %s, want a failure at the 300ms deadline", ok, took)
 	}
 	if v, has := got["redis_up"]; !has || v != 0 {
@@ -54,10 +55,14 @@ func TestProbeRedisBadTargets(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	for _, target := range []string{"redis://:Hunter2Leak@127.0.0.1:6379", "no-port", "http://127.0.0.1:6379"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		ok := ProbeRedis(ctx, target, Module{Prober: "redis"}, prometheus.NewRegistry(), logger)
+		registry := prometheus.NewRegistry()
+		ok := ProbeRedis(ctx, target, Module{Prober: "redis"}, registry, logger)
 		cancel()
 		if ok {
 			t.Errorf("%q: probe succeeded", target)
+		}
+		if v, has := gathered(t, registry)["redis_up"]; !has || v != 0 {
+			t.Errorf("%q: redis_up = %v (present %v), want 0", target, v, has)
 		}
 	}
 	if strings.Contains(logs.String(), "Hunter2Leak") {

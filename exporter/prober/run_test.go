@@ -139,7 +139,7 @@ func TestRunTimesOutOnModuleTimeout(t *testing.T) {
 	if Run(context.Background(), srv.URL, module, registry, logger) {
 		t.Fatal("Run = true against a hanging server")
 	}
-	if elapsed := time.Since(start); elapsed > 3*time.Second {
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Fatalf("Run took %v, want about the 200ms module timeout", elapsed)
 	}
 	got := gathered(t, registry)
@@ -166,7 +166,7 @@ func TestRunDoesNotWaitForStuckProber(t *testing.T) {
 	if Run(ctx, "x", Module{Prober: "stuck"}, registry, logger) {
 		t.Fatal("Run = true for a prober that never returned")
 	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Fatalf("Run took %v past a 100ms deadline", elapsed)
 	}
 	wantSeries(t, gathered(t, registry), map[string]float64{"probe_success": 0})

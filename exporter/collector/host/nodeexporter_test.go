@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -23,7 +24,10 @@ import (
 // TestMatchesNodeExporter scrapes golive's host collectors, the installed
 // node_exporter, then golive again, and requires the same families, types,
 // help texts and series, with node_exporter's values between (or, for
-// gauges, close to) golive's two readings.
+// gauges, close to) golive's two readings. CI compiles and tests other
+// packages meanwhile, which can move memory and disk readings past any
+// tolerance in the instant between scrapes, so values get a few attempts;
+// families, types, help texts and series get one.
 func TestMatchesNodeExporter(t *testing.T) {
 	bin := testenv.Tool(t, "NODE_EXPORTER", "prometheus-node-exporter")
 	ctx := testenv.Context(t, time.Minute)
@@ -34,10 +38,27 @@ func TestMatchesNodeExporter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := gather(t, cs...)
-	theirs := scrapeText(t, ctx, url)
-	after := gather(t, cs...)
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		before := gather(t, cs...)
+		theirs := scrapeText(t, ctx, url)
+		after := gather(t, cs...)
+		moved := compareFamilies(t, theirs, before, after)
+		if len(moved) == 0 || t.Failed() || attempt == attempts {
+			for _, m := range moved {
+				t.Error(m)
+			}
+			return
+		}
+		t.Logf("attempt %d: %d values outside golive's readings, e.g. %s; scraping again", attempt, len(moved), moved[0])
+	}
+}
 
+// compareFamilies reports differences in families, types, help texts and
+// series as test errors, and returns the values that fall outside golive's
+// readings.
+func compareFamilies(t *testing.T, theirs, before, after map[string]*dto.MetricFamily) (moved []string) {
+	t.Helper()
 	// Families node_exporter's enabled collectors emit that golive does not:
 	// udev/sysfs disk info and the rest of the stat collector, which is only
 	// enabled for node_boot_time_seconds.
@@ -58,13 +79,14 @@ func TestMatchesNodeExporter(t *testing.T) {
 		if ours.GetType() != mf.GetType() || ours.GetHelp() != mf.GetHelp() {
 			t.Errorf("%s: golive %s %q, node_exporter %s %q", name, ours.GetType(), ours.GetHelp(), mf.GetType(), mf.GetHelp())
 		}
-		compareSeries(t, name, mf, ours, after[name])
+		moved = append(moved, compareSeries(t, name, mf, ours, after[name])...)
 	}
 	for name := range before {
 		if theirs[name] == nil && !slices.Contains(newer, name) {
 			t.Errorf("%s: golive has it, node_exporter does not", name)
 		}
 	}
+	return moved
 }
 
 func startNodeExporter(t *testing.T, ctx context.Context, bin string, cfg Config) string {
@@ -150,10 +172,11 @@ func bySeries(mf *dto.MetricFamily) map[string]float64 {
 	return out
 }
 
-func compareSeries(t *testing.T, name string, theirs, before, after *dto.MetricFamily) {
+func compareSeries(t *testing.T, name string, theirs, before, after *dto.MetricFamily) (moved []string) {
 	t.Helper()
 	o1, o2 := bySeries(before), bySeries(after)
-	for key, v := range bySeries(theirs) {
+	t1 := bySeries(theirs)
+	for key, v := range t1 {
 		a, ok1 := o1[key]
 		b, ok2 := o2[key]
 		if !ok1 || !ok2 {
@@ -162,14 +185,15 @@ func compareSeries(t *testing.T, name string, theirs, before, after *dto.MetricF
 		}
 		tol := tolerance(name, v)
 		if v < math.Min(a, b)-tol || v > math.Max(a, b)+tol {
-			t.Errorf("%s%s: node_exporter %v, golive %v then %v (tolerance %v)", name, key, v, a, b, tol)
+			moved = append(moved, fmt.Sprintf("%s%s: node_exporter %v, golive %v then %v (tolerance %v)", name, key, v, a, b, tol))
 		}
 	}
 	for key := range o1 {
-		if _, ok := bySeries(theirs)[key]; !ok {
+		if _, ok := t1[key]; !ok {
 			t.Errorf("%s%s: only golive has this series", name, key)
 		}
 	}
+	return moved
 }
 
 // tolerance is how far node_exporter's reading, taken between golive's two,

@@ -100,7 +100,7 @@ func (s *scraper) emitDatabase(rr resultRows, ch chan<- prometheus.Metric) error
 		databases = append(databases, db)
 		present[db.oid] = true
 		if f, ok := parseFloat(v[2]); ok {
-			ch <- prometheus.MustNewConstMetric(s.d.databaseConnLimit, prometheus.GaugeValue, f, db.name)
+			ch <- constMetric(s.d.databaseConnLimit, prometheus.GaugeValue, f, db.name)
 		}
 		if f, ok := parseFloat(v[3]); ok {
 			measured[db.oid] = f
@@ -109,7 +109,7 @@ func (s *scraper) emitDatabase(rr resultRows, ch chan<- prometheus.Metric) error
 	sizes := s.sizes.update(measured, present)
 	for _, db := range databases {
 		if size, ok := sizes[db.oid]; ok {
-			ch <- prometheus.MustNewConstMetric(s.d.databaseSize, prometheus.GaugeValue, size, db.name)
+			ch <- constMetric(s.d.databaseSize, prometheus.GaugeValue, size, db.name)
 		}
 	}
 	return nil

@@ -112,18 +112,18 @@ func (s *scraper) emitInstance(rr resultRows, ch chan<- prometheus.Metric) error
 		return fmt.Errorf("instance query returned %d columns, want 5", len(v))
 	}
 	version := string(v[0])
-	ch <- prometheus.MustNewConstMetric(s.d.static, prometheus.UntypedValue, 1, version, shortVersion(version))
+	ch <- constMetric(s.d.static, prometheus.UntypedValue, 1, version, shortVersion(version))
 	isReplica := 0.0
 	if string(v[1]) == "t" {
 		isReplica = 1
 	}
-	ch <- prometheus.MustNewConstMetric(s.d.isReplica, prometheus.GaugeValue, isReplica)
+	ch <- constMetric(s.d.isReplica, prometheus.GaugeValue, isReplica)
 	for _, m := range []struct {
 		desc *prometheus.Desc
 		raw  []byte
 	}{{s.d.replicationLag, v[2]}, {s.d.lastReplay, v[3]}, {s.d.postmasterStart, v[4]}} {
 		if f, ok := parseFloat(m.raw); ok {
-			ch <- prometheus.MustNewConstMetric(m.desc, prometheus.GaugeValue, f)
+			ch <- constMetric(m.desc, prometheus.GaugeValue, f)
 		}
 	}
 	return nil
@@ -138,12 +138,12 @@ func (s *scraper) emitStatDatabase(rr resultRows, ch chan<- prometheus.Metric) e
 		datid, datname := string(v[0]), string(v[1])
 		for i, c := range statDatabaseColumns {
 			if f, ok := parseFloat(v[2+i]); ok {
-				ch <- prometheus.MustNewConstMetric(s.d.statDatabase[i], c.vtype, f, datid, datname)
+				ch <- constMetric(s.d.statDatabase[i], c.vtype, f, datid, datname)
 			}
 		}
 		if len(v) > 2+len(statDatabaseColumns) {
 			if f, ok := parseFloat(v[2+len(statDatabaseColumns)]); ok {
-				ch <- prometheus.MustNewConstMetric(s.d.activeTime, activeTimeColumn.vtype, f*activeTimeColumn.scale, datid, datname)
+				ch <- constMetric(s.d.activeTime, activeTimeColumn.vtype, f*activeTimeColumn.scale, datid, datname)
 			}
 		}
 	}
@@ -155,10 +155,10 @@ func (s *scraper) emitActivity(rr resultRows, ch chan<- prometheus.Metric) error
 		v := rr.Values()
 		datname, state := string(v[0]), string(v[1])
 		if f, ok := parseFloat(v[2]); ok {
-			ch <- prometheus.MustNewConstMetric(s.d.activityCount, prometheus.GaugeValue, f, datname, state)
+			ch <- constMetric(s.d.activityCount, prometheus.GaugeValue, f, datname, state)
 		}
 		if f, ok := parseFloat(v[3]); ok {
-			ch <- prometheus.MustNewConstMetric(s.d.activityMaxTxDuration, prometheus.GaugeValue, f, datname, state)
+			ch <- constMetric(s.d.activityMaxTxDuration, prometheus.GaugeValue, f, datname, state)
 		}
 	}
 	return nil
@@ -209,8 +209,8 @@ func (s *scraper) emitReplication(rr resultRows, ch chan<- prometheus.Metric) er
 	}
 	for _, k := range order {
 		l := seen[k]
-		ch <- prometheus.MustNewConstMetric(s.d.replicationCurrentLSNBytes, prometheus.GaugeValue, l.current, k.app, k.addr, k.state)
-		ch <- prometheus.MustNewConstMetric(s.d.replicationDiff, prometheus.GaugeValue, l.diff, k.app, k.addr, k.state)
+		ch <- constMetric(s.d.replicationCurrentLSNBytes, prometheus.GaugeValue, l.current, k.app, k.addr, k.state)
+		ch <- constMetric(s.d.replicationDiff, prometheus.GaugeValue, l.diff, k.app, k.addr, k.state)
 	}
 	return nil
 }
@@ -262,4 +262,15 @@ func majorVersion(serverVersion string) int {
 		return 0
 	}
 	return n
+}
+
+// constMetric is MustNewConstMetric without the panic: a label value that is
+// not UTF-8 (a datname in a SQL_ASCII cluster) makes an invalid metric that
+// fails that series, not the process.
+func constMetric(desc *prometheus.Desc, vt prometheus.ValueType, v float64, labels ...string) prometheus.Metric {
+	m, err := prometheus.NewConstMetric(desc, vt, v, labels...)
+	if err != nil {
+		return prometheus.NewInvalidMetric(desc, err)
+	}
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestSettingMetric(t *testing.T) {
@@ -20,6 +21,8 @@ func TestSettingMetric(t *testing.T) {
 		{setting{name: "max_connections", value: "100", vartype: "integer"}, "pg_settings_max_connections", 100, false},
 		{setting{name: "shared_buffers", value: "16384", unit: "8kB", vartype: "integer"}, "pg_settings_shared_buffers_bytes", 16384 * 8192, false},
 		{setting{name: "work_mem", value: "4096", unit: "kB", vartype: "integer"}, "pg_settings_work_mem_bytes", 4096 * 1024, false},
+		{setting{name: "wal_buffers", value: "512", unit: "4kB", vartype: "integer"}, "pg_settings_wal_buffers_bytes", 512 * 4096, false},
+		{setting{name: "x_blocks", value: "2", unit: "64kB", vartype: "integer"}, "pg_settings_x_blocks_bytes", 2 * 65536, false},
 		{setting{name: "max_wal_size", value: "1024", unit: "MB", vartype: "integer"}, "pg_settings_max_wal_size_bytes", 1 << 30, false},
 		{setting{name: "statement_timeout", value: "1500", unit: "ms", vartype: "integer"}, "pg_settings_statement_timeout_seconds", 1.5, false},
 		{setting{name: "vacuum_cost_delay", value: "2", unit: "ms", vartype: "real"}, "pg_settings_vacuum_cost_delay_seconds", 0.002, false},
@@ -104,5 +107,16 @@ func TestReplicationRowsBecomeOneSeriesPerStandby(t *testing.T) {
 	}
 	if got.labelNames("pg_stat_replication_pg_current_wal_lsn_bytes") != "application_name,client_addr,state" {
 		t.Errorf("labels = %s", got.labelNames("pg_stat_replication_pg_current_wal_lsn_bytes"))
+	}
+}
+
+func TestConstMetricDoesNotPanicOnInvalidLabel(t *testing.T) {
+	desc := prometheus.NewDesc("pg_database_size_bytes", "h", []string{"datname"}, nil)
+	var m dto.Metric
+	if err := constMetric(desc, prometheus.GaugeValue, 1, "caf\xe9").Write(&m); err == nil {
+		t.Error("a datname that is not UTF-8 gave a valid metric")
+	}
+	if err := constMetric(desc, prometheus.GaugeValue, 1, "café").Write(&m); err != nil || m.GetGauge().GetValue() != 1 {
+		t.Errorf("valid metric: %v, %v", err, m.GetGauge().GetValue())
 	}
 }

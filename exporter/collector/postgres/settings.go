@@ -49,6 +49,8 @@ func (s setting) metric() (name, help string, value float64, err error) {
 
 // unitFactor converts PostgreSQL's setting units
 // (https://www.postgresql.org/docs/current/config-setting.html) to base units.
+// Block-sized units depend on the build (BLCKSZ, XLOG_BLCKSZ); the list is
+// postgres_exporter's, so that no setting it reports goes missing here.
 func unitFactor(unit string) (suffix string, factor float64, ok bool) {
 	switch unit {
 	case "ms":
@@ -63,14 +65,20 @@ func unitFactor(unit string) (suffix string, factor float64, ok bool) {
 		return "seconds", 24 * 60 * 60, true
 	case "B":
 		return "bytes", 1, true
-	case "kB":
+	case "kB", "1kB":
 		return "bytes", 1 << 10, true
+	case "2kB":
+		return "bytes", 2 << 10, true
+	case "4kB":
+		return "bytes", 4 << 10, true
 	case "8kB":
 		return "bytes", 8 << 10, true
 	case "16kB":
 		return "bytes", 16 << 10, true
 	case "32kB":
 		return "bytes", 32 << 10, true
+	case "64kB":
+		return "bytes", 64 << 10, true
 	case "MB":
 		return "bytes", 1 << 20, true
 	case "16MB":

@@ -90,7 +90,7 @@ func TestHungServerReportsDownByTheDeadline(t *testing.T) {
 	if err == nil {
 		t.Fatal("Update returned nil for a server that never answers")
 	}
-	if elapsed > 2*time.Second {
+	if elapsed > 5*time.Second { // far below the 30s timeout, with room for a loaded machine
 		t.Errorf("Update took %s; it must return soon after the 300ms deadline", elapsed)
 	}
 	if v, ok := got.values[`redis_up{server="hung"}`]; !ok || v != 0 {

@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -66,13 +67,11 @@ golive_service_backend_info{backend="process"} 1
 }
 
 func TestProcessBackendFollowsAProcessLifetime(t *testing.T) {
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	// A copy under a name of our own, so that other tests' processes on this
-	// machine cannot interfere: comm is the executable's file name.
-	name := "gl-svc-" + strings.Repeat("x", 4)
+	sleep := testenv.Tool(t, "SLEEP", "sleep")
+	// A copy under a name of our own (with our pid, for a concurrent run of
+	// this test), so that other processes on this machine cannot interfere:
+	// comm is the executable's file name, at most 15 bytes.
+	name := fmt.Sprintf("gl-svc-%d", os.Getpid())
 	bin := filepath.Join(t.TempDir(), name)
 	data, err := os.ReadFile(sleep)
 	if err != nil {
@@ -103,7 +102,7 @@ func TestProcessBackendFollowsAProcessLifetime(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Until Wait reaps it, the killed child is a zombie: already down.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for up() != 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

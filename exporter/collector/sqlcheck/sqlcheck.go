@@ -149,7 +149,11 @@ func (c *check) metrics(rows pgx.Rows) ([]prometheus.Metric, error) {
 				return nil, fmt.Errorf("row %d column %q repeats the labels of row %d; list the column that tells rows apart in labels", rowNum, columns[i], first)
 			}
 			seen[key] = rowNum
-			out = append(out, prometheus.MustNewConstMetric(c.value, prometheus.GaugeValue, f, labels...))
+			m, err := prometheus.NewConstMetric(c.value, prometheus.GaugeValue, f, labels...)
+			if err != nil { // a label value that is not UTF-8 (bytea, a SQL_ASCII database)
+				return nil, fmt.Errorf("row %d column %q: %w", rowNum, columns[i], err)
+			}
+			out = append(out, m)
 		}
 	}
 	if err := rows.Err(); err != nil {

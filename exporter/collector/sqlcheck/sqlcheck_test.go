@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -290,5 +291,43 @@ func TestConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.wantErr)
 		}
+	}
+}
+
+// fakeRows is a result set with the given columns and rows; the methods
+// metrics does not call are left to the nil embedded interface.
+type fakeRows struct {
+	pgx.Rows
+	columns []string
+	rows    [][]any
+	next    int
+}
+
+func (r *fakeRows) FieldDescriptions() []pgconn.FieldDescription {
+	fds := make([]pgconn.FieldDescription, len(r.columns))
+	for i, c := range r.columns {
+		fds[i].Name = c
+	}
+	return fds
+}
+func (r *fakeRows) Next() bool             { r.next++; return r.next <= len(r.rows) }
+func (r *fakeRows) Values() ([]any, error) { return r.rows[r.next-1], nil }
+func (r *fakeRows) Err() error             { return nil }
+
+// A SQL_ASCII database can hand back text that is not UTF-8; as a label
+// value it must fail the check, not panic the exporter.
+func TestInvalidUTF8LabelFailsTheCheck(t *testing.T) {
+	cfg := Config{Name: "latin1", Postgres: "p", Query: "SELECT", Labels: []string{"name"}}
+	c, err := New(cfg, &pgx.Conn{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := &fakeRows{columns: []string{"name", "n"}, rows: [][]any{{"caf\xe9", int64(1)}}}
+	if _, err := c.(*check).metrics(rows); err == nil || !strings.Contains(err.Error(), `column "n"`) {
+		t.Errorf("err = %v, want one naming the column", err)
+	}
+	rows = &fakeRows{columns: []string{"name", "n"}, rows: [][]any{{"café", int64(1)}}}
+	if ms, err := c.(*check).metrics(rows); err != nil || len(ms) != 1 {
+		t.Errorf("valid UTF-8: %d metrics, err %v", len(ms), err)
 	}
 }
