@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,18 @@ type backupCollector struct {
 	cfg    Config
 	logger *slog.Logger
 	hasher *hasher
+	// scan lists a directory (a field so tests can make it hang).
+	scan func(dir, pattern string, skip func(string) bool) (file, int, error)
+	// busy is held while Update reads the filesystem. A call on a hung
+	// mount (NFS) cannot be cancelled: the runner abandons it at the
+	// deadline, and busy keeps later scrapes from stacking another stuck
+	// goroutine on top of it until it returns.
+	busy sync.Mutex
 }
+
+// errStillReading means the previous scrape's filesystem calls have not
+// returned yet: the mount is not answering.
+var errStillReading = errors.New("the previous scan is still waiting for the filesystem (hung mount?)")
 
 // New returns the collector of one backup location. It reads nothing yet.
 func New(cfg Config, logger *slog.Logger) (collector.Collector, error) {
@@ -38,7 +50,7 @@ func newCollector(cfg Config, logger *slog.Logger) (*backupCollector, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("backup", cfg.Name)
-	return &backupCollector{cfg: cfg, logger: logger, hasher: newHasher(logger)}, nil
+	return &backupCollector{cfg: cfg, logger: logger, hasher: newHasher(logger), scan: scan}, nil
 }
 
 func (c *backupCollector) Name() string   { return "backup" }
@@ -66,8 +78,16 @@ func (c *backupCollector) Update(ctx context.Context, ch chan<- prometheus.Metri
 	gauge := func(d *prometheus.Desc, v float64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, c.cfg.Name)
 	}
+	if !c.busy.TryLock() {
+		// As for a missing directory: no backups visible, so age alerts fire.
+		gauge(filesDesc, 0)
+		gauge(newestTimeDesc, 0)
+		gauge(newestSizeDesc, 0)
+		return errStillReading
+	}
+	defer c.busy.Unlock()
 
-	newest, count, err := scan(c.cfg.Path, c.cfg.Pattern, c.isSidecarOrManifest)
+	newest, count, err := c.scan(c.cfg.Path, c.cfg.Pattern, c.isSidecarOrManifest)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("backup directory: %w", err))
 	}
@@ -88,7 +108,7 @@ func (c *backupCollector) Update(ctx context.Context, ch chan<- prometheus.Metri
 		gauge(restoreTimeDesc, seconds(t))
 	}
 	if c.cfg.OffsitePath != "" {
-		off, _, err := scan(c.cfg.OffsitePath, c.cfg.OffsitePattern, nil)
+		off, _, err := c.scan(c.cfg.OffsitePath, c.cfg.OffsitePattern, nil)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("off-site directory: %w", err))
 		}

@@ -201,6 +201,55 @@ golive_backup_offsite_newest_timestamp_seconds{backup="gone"} 0
 	}
 }
 
+func TestHungMountDoesNotStackScans(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "db.dump"), "x", time.Unix(1_700_000_000, 0))
+	c := mustNew(t, "name: nfs\npath: "+dir+"\n")
+	release := make(chan struct{})
+	entered := make(chan struct{}, 4)
+	real := c.scan
+	c.scan = func(dir, pattern string, skip func(string) bool) (file, int, error) {
+		entered <- struct{}{}
+		<-release // a statfs/readdir that does not return
+		return real(dir, pattern, skip)
+	}
+	// The first scrape hangs in the filesystem; the runner would abandon it.
+	go c.Update(context.Background(), make(chan prometheus.Metric, 16))
+	<-entered
+
+	// Later scrapes answer at once with no backups visible and an error,
+	// without another goroutine entering the hung call.
+	for range 3 {
+		err := expect(t, c, help+`golive_backup_files{backup="nfs"} 0
+golive_backup_newest_size_bytes{backup="nfs"} 0
+golive_backup_newest_timestamp_seconds{backup="nfs"} 0
+`)
+		if !errors.Is(err, errStillReading) {
+			t.Fatalf("while hung: err = %v, want errStillReading", err)
+		}
+	}
+	if n := len(entered); n != 0 {
+		t.Fatalf("%d more scans entered the hung filesystem", n)
+	}
+
+	// Once the mount answers, scans resume.
+	close(release)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ch := make(chan prometheus.Metric, 16)
+		if err := c.Update(context.Background(), ch); !errors.Is(err, errStillReading) {
+			if err != nil {
+				t.Fatalf("after recovery: %v", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("scans did not resume after the filesystem answered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestChecksumIsCachedUntilTheFileChanges(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.bak")
