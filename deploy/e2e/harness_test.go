@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -144,15 +145,28 @@ func waitFor(t *testing.T, timeout time.Duration, what string, watch []*proc, co
 	}
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
+// handedOut holds every port freePort has returned in this test binary.
+var handedOut sync.Map
+
+// freePort returns a loopback TCP port that was free a moment ago and that
+// no earlier call returned: a port is closed again before its process binds
+// it, so the kernel may offer it twice, and two processes of one chain (an
+// Alertmanager's web port and its peer's cluster port) must never collide.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if _, dup := handedOut.LoadOrStore(port, true); !dup {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no loopback port that was not handed out already")
+	return 0
 }
 
 // freeTCPUDPPort returns a loopback port free for both TCP and UDP, as the

@@ -54,8 +54,12 @@ type Quantity struct {
 // `rate` is the range of rate() windows, e.g. "5m".
 func Quantities() []Quantity {
 	return []Quantity{
+		// CPU and error rate measure what the generated recording rules
+		// record (idle, iowait and steal are not busy; no errors is 0%, not
+		// no sample), so derived levels fit the alerts that use them.
 		{QCPU, "Host CPU utilisation", UnitPercent, func(s Selectors, r string) string {
-			return fmt.Sprintf(`100 * (1 - avg by (instance) (rate(%s[%s])))`, metric("node_cpu_seconds_total", s.Node, `mode="idle"`), r)
+			return fmt.Sprintf(`100 * (1 - avg by (instance) (sum without (mode) (rate(%s[%s]))))`,
+				metric("node_cpu_seconds_total", s.Node, `mode=~"idle|iowait|steal"`), r)
 		}, DeriveCPU},
 		{QMemory, "Host memory utilisation", UnitPercent, func(s Selectors, _ string) string {
 			return fmt.Sprintf(`100 * (1 - %s / %s)`, metric("node_memory_MemAvailable_bytes", s.Node), metric("node_memory_MemTotal_bytes", s.Node))
@@ -64,8 +68,9 @@ func Quantities() []Quantity {
 			return fmt.Sprintf(`histogram_quantile(0.95, sum by (job, le) (rate(%s[%s])))`, metric("http_request_duration_seconds_bucket", s.App), r)
 		}, DeriveLatency},
 		{QErrorRate, "Application error rate (5xx)", UnitPercent, func(s Selectors, r string) string {
-			return fmt.Sprintf(`100 * sum by (job) (rate(%s[%s])) / sum by (job) (rate(%s[%s]))`,
-				metric("http_requests_total", s.App, s.AppErrors), r, metric("http_requests_total", s.App), r)
+			all := fmt.Sprintf(`sum by (job) (rate(%s[%s]))`, metric("http_requests_total", s.App), r)
+			return fmt.Sprintf(`100 * (sum by (job) (rate(%s[%s])) or 0 * %s) / %s`,
+				metric("http_requests_total", s.App, s.AppErrors), r, all, all)
 		}, DeriveErrorRate},
 		{QThroughput, "Application throughput", UnitPerSecond, func(s Selectors, r string) string {
 			return fmt.Sprintf(`sum by (job) (rate(%s[%s]))`, metric("http_requests_total", s.App), r)

@@ -97,12 +97,16 @@ func buildSynth(end time.Time, window time.Duration) *synth {
 	for _, h := range []struct{ instance, job string }{{"h1", "node"}, {"h2", "node"}, {"h3", "other"}} {
 		for _, cpu := range []string{"0", "1"} {
 			idle := s.perMinute(func() float64 { return s.uniform(0.15, 0.65) })
+			iowait := s.perMinute(func() float64 { return s.uniform(0, 0.1) })
 			if h.job == "other" {
 				idle = func(int) float64 { return 0.99 }
+				iowait = func(int) float64 { return 0 }
 			}
 			l := fmt.Sprintf(`cpu="%s",instance="%s",job="%s"`, cpu, h.instance, h.job)
 			s.counter("node_cpu_seconds_total", l+`,mode="idle"`, 1e5, idle)
-			s.counter("node_cpu_seconds_total", l+`,mode="user"`, 1e5, func(k int) float64 { return 1 - idle(k) })
+			// iowait is waiting, not working: the CPU quantity must not count it.
+			s.counter("node_cpu_seconds_total", l+`,mode="iowait"`, 1e5, iowait)
+			s.counter("node_cpu_seconds_total", l+`,mode="user"`, 1e5, func(k int) float64 { return 1 - idle(k) - iowait(k) })
 		}
 		l := fmt.Sprintf(`instance="%s",job="%s"`, h.instance, h.job)
 		total := 8 * float64(1<<30)
@@ -211,7 +215,9 @@ func (s *synth) rate(key string, ts time.Time) float64 {
 func (s *synth) expectCPU(instance string, ts time.Time) float64 {
 	var idle float64
 	for _, cpu := range []string{"0", "1"} {
-		idle += s.rate(fmt.Sprintf(`node_cpu_seconds_total{cpu="%s",instance="%s",job="node",mode="idle"}`, cpu, instance), ts)
+		for _, mode := range []string{"idle", "iowait"} {
+			idle += s.rate(fmt.Sprintf(`node_cpu_seconds_total{cpu="%s",instance="%s",job="node",mode="%s"}`, cpu, instance, mode), ts)
+		}
 	}
 	return 100 * (1 - idle/2)
 }
