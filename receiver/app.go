@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -160,7 +161,7 @@ func (a *App) wire(o Options, secrets config.Secrets) error {
 func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 	cfg := a.cfg
 	mux := http.NewServeMux()
-	hook := &ingest.Handler{Ingester: a.engine, Auth: authn, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
+	hook := &ingest.Handler{Ingester: kickOnChange{a.engine, a.worker}, Auth: authn, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
 		Limits: webhook.Limits{MaxAlerts: cfg.Webhook.MaxAlerts, MaxLabels: cfg.Webhook.MaxLabels,
 			MaxValueBytes: cfg.Webhook.MaxValueBytes, MaxFutureSkew: time.Duration(cfg.Webhook.MaxFutureSkew)},
 		Metrics: a.metrics, Logger: a.log, Now: now}
@@ -211,15 +212,19 @@ func (a *App) Store() store.Store { return a.store }
 func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 
 // Serve answers HTTP on l (TLS per the web config) and checks SLA
-// deadlines until ctx ends, then shuts down within 10s. It does not close
-// the store; Close does.
+// deadlines until ctx ends, then shuts down within 10s and waits for the
+// background work to stop. It does not close the store; Close does.
 func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	bgCtx, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
-	go a.engine.RunSLA(bgCtx, time.Duration(a.cfg.SLA.CheckInterval))
-	go a.worker.Run(bgCtx)
+	var background sync.WaitGroup
+	// Runs after the HTTP shutdown below: the SLA scanner and the outbox
+	// worker stop before Serve returns, so Close never pulls the store out
+	// from under them.
+	defer func() { stopBackground(); background.Wait() }()
+	background.Go(func() { a.engine.RunSLA(bgCtx, time.Duration(a.cfg.SLA.CheckInterval)) })
+	background.Go(func() { a.worker.Run(bgCtx) })
 	errc := make(chan error, 1)
 	go func() {
 		systemd := false
@@ -240,6 +245,21 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// kickOnChange wakes the outbox worker after a webhook committed incident
+// changes, so a page leaves now rather than at the next poll.
+type kickOnChange struct {
+	engine *incident.Engine
+	worker *notify.Worker
+}
+
+func (k kickOnChange) Ingest(ctx context.Context, msg *webhook.Message, raw []byte) (incident.Result, error) {
+	res, err := k.engine.Ingest(ctx, msg, raw)
+	if err == nil && len(res.Changes) > 0 {
+		k.worker.Kick()
+	}
+	return res, err
 }
 
 // Outbox is the notification worker (tests drive it with RunOnce).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -241,6 +242,9 @@ func TestAPIAndUI(t *testing.T) {
 		{`{"state":"acknowledged"}`, "actor is required", 400},
 		{`{"state":"sleeping","actor":"a"}`, `state \"sleeping\" is not one of`, 400},
 		{`{"state":"acknowledged","actor":"alice","bogus":1}`, "unknown field", 400},
+		{`{"state":"acknowledged","actor":"alice"} {"state":"closed"}`, "data after the JSON object", 400},
+		{`{"state":"acknowledged","actor":"alice","note":"a\u0000b"}`, "NUL character", 400},
+		{`{"state":"acknowledged","actor":"alice","note":"` + strings.Repeat("x", 2<<20) + `"}`, "larger than", 413},
 		{`{"state":"acknowledged","actor":"alice","note":"looking"}`, `"state": "acknowledged"`, 200},
 		{`{"state":"acknowledged","actor":"alice"}`, "is acknowledged and cannot move to acknowledged", 409},
 	}
@@ -283,5 +287,36 @@ func TestCommandConfigCheck(t *testing.T) {
 	code = Command(context.Background(), envFor(&out, &errb, "--config.file=testdata/nope.yml", "--config.check"))
 	if code != 1 || !strings.Contains(errb.String(), "nope.yml") {
 		t.Fatalf("missing file: %d %s", code, errb.String())
+	}
+}
+
+// Alert labels are attacker-controlled text (anyone who can write a
+// Prometheus rule or push to Alertmanager): the UI must escape them.
+func TestUIEscapesAlertText(t *testing.T) {
+	a := startApp(t, demoConfig(t))
+	const evil = `<script>alert(1)</script>`
+	m := webhook.Message{Version: "4", GroupKey: "{}:{}"}
+	m.Receiver, m.Status = "golive", "firing"
+	m.Alerts = append(m.Alerts, template.Alert{Status: "firing", Fingerprint: "fx", StartsAt: time.Now().Add(-time.Minute),
+		Labels: map[string]string{"alertname": "X" + evil, "service": evil, "instance": `"><img src=x onerror=alert(2)>`}})
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, resp := post(t, a.url+DefaultWebhookPath, body); code != 200 {
+		t.Fatalf("webhook: %d %s", code, resp)
+	}
+	id := int(listIncidents(t, a.url+"/api/v1/incidents")[0]["id"].(float64))
+	for _, page := range []string{"/ui", fmt.Sprintf("/ui/incidents/%d", id), "/ui?service=" + url.QueryEscape(evil)} {
+		code, html := get(t, a.url+page)
+		if code != 200 {
+			t.Fatalf("%s: %d", page, code)
+		}
+		if strings.Contains(html, "<script>alert") || strings.Contains(html, "<img src=x") {
+			t.Errorf("%s renders alert text as HTML:\n%s", page, html)
+		}
+		if !strings.Contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+			t.Errorf("%s does not show the escaped label:\n%s", page, html)
+		}
 	}
 }

@@ -90,6 +90,7 @@ func TestCrashDurability(t *testing.T) {
 	)
 	starts := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
 	client := newHTTPClient()
+	senders := make(chan struct{})
 	for w := range 6 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -110,8 +111,15 @@ func TestCrashDurability(t *testing.T) {
 			}
 		})
 	}
+	go func() { wg.Wait(); close(senders) }()
+	// Bounded by progress, not by a clock: a loaded machine only makes the
+	// burst slower. Senders that all gave up (the child died) end the wait.
 	for n200.Load() < 150 {
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-senders:
+			t.Fatalf("every sender stopped after %d answers of 200: the receiver died before the kill", n200.Load())
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL mid-burst
 		t.Fatal(err)

@@ -65,12 +65,18 @@ routes: [{priorities: [P0, P1, P2, P3], channels: [ops-slack]}]
 			t.Fatalf("webhook from %s: %d %s", peer, code, body)
 		}
 	}
-	waitFor(t, func() bool { return sink.count() >= 1 })
-	time.Sleep(1500 * time.Millisecond) // a second, duplicate delivery would land within a poll
+	// The worker counts a delivery after recording it: then the outbox
+	// holds everything that will ever be sent for these webhooks.
+	sent := app.Metrics().Notifications.WithLabelValues("ops-slack", "sent")
+	waitFor(t, func() bool { return testutil.ToFloat64(sent) >= 1 })
+	items, err := app.Store().Outbox(t.Context(), 0)
+	if err != nil || len(items) != 1 || items[0].DoneAt.IsZero() {
+		t.Fatalf("outbox = %+v (%v), want one delivered item for one alert from two peers", items, err)
+	}
 	if n := sink.count(); n != 1 {
 		t.Fatalf("slack got %d posts for one alert from two peers, want 1", n)
 	}
-	if got := testutil.ToFloat64(app.Metrics().Notifications.WithLabelValues("ops-slack", "sent")); got != 1 {
+	if got := testutil.ToFloat64(sent); got != 1 {
 		t.Errorf("notifications sent = %v, want 1", got)
 	}
 
@@ -91,18 +97,23 @@ routes: [{priorities: [P0, P1, P2, P3], channels: [ops-slack]}]
 	if err != nil || len(incs) != 1 {
 		t.Fatalf("incidents: %v, %v", incs, err)
 	}
-	evs, err := app.Store().Timeline(t.Context(), incs[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent := 0
-	for _, e := range evs {
-		if e.Kind == notify.EventNotificationSent {
-			sent++
+	// The event is written just after the delivery, so wait for it.
+	sentEvents := func() int {
+		evs, err := app.Store().Timeline(t.Context(), incs[0].ID)
+		if err != nil {
+			t.Fatal(err)
 		}
+		n := 0
+		for _, e := range evs {
+			if e.Kind == notify.EventNotificationSent {
+				n++
+			}
+		}
+		return n
 	}
-	if sent != 2 {
-		t.Errorf("timeline has %d notification_sent events, want 2", sent)
+	waitFor(t, func() bool { return sentEvents() >= 2 })
+	if n := sentEvents(); n != 2 {
+		t.Errorf("timeline has %d notification_sent events, want 2", n)
 	}
 }
 

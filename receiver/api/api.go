@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -79,6 +80,9 @@ func ParseFilter(q map[string][]string) (store.IncidentFilter, error) {
 		f.Priorities = append(f.Priorities, p)
 	}
 	if v := first(q["service"]); v != "" {
+		if strings.ContainsRune(v, 0) {
+			return f, errors.New("service: contains a NUL character")
+		}
 		f.Service = v
 	}
 	var err error
@@ -196,11 +200,9 @@ func (a *API) act(w http.ResponseWriter, r *http.Request, fn func(context.Contex
 	if !ok {
 		return
 	}
-	var req ActionRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		a.fail(w, http.StatusBadRequest, fmt.Errorf("request body: %w", err))
+	req, code, err := decodeAction(w, r)
+	if err != nil {
+		a.fail(w, code, err)
 		return
 	}
 	if _, err := fn(r.Context(), id, req); err != nil {
@@ -213,6 +215,31 @@ func (a *API) act(w http.ResponseWriter, r *http.Request, fn func(context.Contex
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// maxActionBytes bounds a POST body: an actor and a note, never more.
+const maxActionBytes = 1 << 20
+
+// decodeAction reads exactly one JSON object with known fields; it
+// answers 413 for an oversized body and 400 for anything else wrong.
+func decodeAction(w http.ResponseWriter, r *http.Request) (ActionRequest, int, error) {
+	var req ActionRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil {
+		if _, next := dec.Token(); !errors.Is(next, io.EOF) {
+			err = errors.New("data after the JSON object")
+		}
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return req, http.StatusRequestEntityTooLarge, fmt.Errorf("request body: larger than %d bytes", maxActionBytes)
+	case err != nil:
+		return req, http.StatusBadRequest, fmt.Errorf("request body: %w", err)
+	}
+	return req, http.StatusOK, nil
 }
 
 func (a *API) id(w http.ResponseWriter, r *http.Request) (int64, bool) {

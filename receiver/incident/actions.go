@@ -25,6 +25,10 @@ func (a Action) check() error {
 	if len(a.Actor) > 200 || len(a.Note) > 10000 {
 		return fmt.Errorf("%w: actor (200 bytes) or note (10000 bytes) too long", ErrInvalid)
 	}
+	// PostgreSQL text cannot hold U+0000; refuse it on every store alike.
+	if strings.ContainsRune(a.Actor+a.Note, 0) {
+		return fmt.Errorf("%w: actor or note contains a NUL character", ErrInvalid)
+	}
 	return nil
 }
 
@@ -81,7 +85,7 @@ func (e *Engine) SetPriority(ctx context.Context, id int64, p store.Priority, a 
 	}
 	return e.modify(ctx, id, func(inc *store.Incident, b *batch) error {
 		if !inc.State.Open() {
-			return &TransitionError{ID: inc.ID, From: inc.State, To: inc.State}
+			return &TransitionError{ID: inc.ID, From: inc.State, To: inc.State, Why: "its priority can change only while it is open"}
 		}
 		if p == inc.Priority {
 			return nil

@@ -194,7 +194,9 @@ func (b *batch) raise(inc *store.Incident, p store.Priority, reason store.GradeR
 	}
 	b.dirty[inc.ID] = true
 	b.event(inc.ID, gradeEvent(store.EventPriorityRaised, prev, p, reason))
-	b.change(inc, ChangeEscalated, prev, string(p))
+	// The time keeps a second raise to p in the same cycle (after a person
+	// lowered it) from colliding with the first one's outbox key.
+	b.change(inc, ChangeEscalated, prev, fmt.Sprintf("%s/%d", p, b.now.UnixNano()))
 }
 
 // reopen starts a new cycle of a resolved incident that fired again

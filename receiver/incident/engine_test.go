@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,6 +211,22 @@ func TestGradeIsRaisedNeverLowered(t *testing.T) {
 	if err != nil || got.Priority != store.P2 {
 		t.Fatalf("lowering with a note: %+v, %v", got, err)
 	}
+	// Escalating to P0 again in the same cycle is a new change that people
+	// must hear about, not a duplicate of the first escalation.
+	f.clock.Add(time.Minute)
+	f.ingest(peerA, "", firing("f4", "HTTPErrorRateHigh", t0.Add(7*time.Minute), web, "0.8"))
+	if inc := f.only(); inc.Priority != store.P0 {
+		t.Fatalf("after the second escalation: %s, want P0", inc.Priority)
+	}
+	escalations := 0
+	for _, k := range f.outboxKeys() {
+		if strings.Contains(k, "/escalated/") {
+			escalations++
+		}
+	}
+	if escalations != 2 {
+		t.Fatalf("outbox = %v, want two escalation notifications", f.outboxKeys())
+	}
 }
 
 func TestLifecycle(t *testing.T) {
@@ -233,6 +250,10 @@ func TestLifecycle(t *testing.T) {
 	}
 	if err := step(store.StateAcknowledged); !errors.As(err, &te) || te.From != store.StateClosed {
 		t.Fatalf("closed → acknowledged: %v, want a TransitionError", err)
+	}
+	_, err := f.engine.SetPriority(ctx, id, store.P3, Action{Actor: "alice", Note: "minor after all"})
+	if !errors.As(err, &te) || err.Error() != "incident 1 is closed: its priority can change only while it is open" {
+		t.Fatalf("regrading a closed incident: %v, want a TransitionError saying why", err)
 	}
 	if _, err := f.engine.Transition(ctx, id, store.StateResolved, Action{}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("no actor: %v, want ErrInvalid", err)

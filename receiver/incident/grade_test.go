@@ -1,7 +1,9 @@
 package incident
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/golive-ops/golive/receiver/store"
 )
@@ -98,5 +100,18 @@ func TestGroupKey(t *testing.T) {
 		if got, _ := g.Key(c.labels); got != c.want {
 			t.Errorf("Key(%v) = %q, want %q", c.labels, got, c.want)
 		}
+	}
+	// Long values (a probed URL) keep the key short enough for a PostgreSQL
+	// index, valid UTF-8 where the cut falls, and distinct per value.
+	long := func(last string) map[string]string {
+		return map[string]string{"alertname": "A", "instance": "https://example.org/" + strings.Repeat("é", 3000) + last}
+	}
+	k1, _ := g.Key(long("1"))
+	k2, _ := g.Key(long("2"))
+	if len(k1) > maxKeyBytes || !utf8.ValidString(k1) || k1 == k2 || !strings.HasPrefix(k1, "alertname=A,instance=https://example.org/é") {
+		t.Errorf("long keys: %q (%d bytes) and %q", k1, len(k1), k2)
+	}
+	if again, _ := g.Key(long("1")); again != k1 {
+		t.Errorf("the same labels gave %q, then %q", k1, again)
 	}
 }

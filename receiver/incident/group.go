@@ -1,6 +1,8 @@
 package incident
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 )
 
@@ -41,7 +43,23 @@ func (g Grouping) Key(lbls map[string]string) (string, map[string]string) {
 			used[name] = value
 		}
 	}
-	return strings.Join(parts, ","), used
+	return bounded(strings.Join(parts, ",")), used
+}
+
+// maxKeyBytes keeps group keys indexable: PostgreSQL refuses btree entries
+// above about 2.7 kB (SQLite does not), and a label value may hold 64 KiB,
+// such as a long probed URL in instance.
+const maxKeyBytes = 512
+
+// bounded shortens a long key to a readable head and a hash of the whole.
+func bounded(key string) string {
+	if len(key) <= maxKeyBytes {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	// The cut may split a character; PostgreSQL text must be valid UTF-8.
+	head := strings.ToValidUTF8(key[:maxKeyBytes-80], "")
+	return head + "…sha256:" + hex.EncodeToString(sum[:])
 }
 
 // quoteIfNeeded keeps keys unambiguous when values contain separators.

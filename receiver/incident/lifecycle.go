@@ -23,9 +23,15 @@ var transitions = map[store.State][]store.State{
 type TransitionError struct {
 	ID       int64
 	From, To store.State
+	// Why replaces the list of allowed moves when the refused change is not
+	// a move (a regrade of a resolved incident).
+	Why string
 }
 
 func (e *TransitionError) Error() string {
+	if e.Why != "" {
+		return fmt.Sprintf("incident %d is %s: %s", e.ID, e.From, e.Why)
+	}
 	allowed := make([]string, 0, 3)
 	for _, s := range transitions[e.From] {
 		allowed = append(allowed, string(s))

@@ -320,7 +320,7 @@ func buildEmail(cfg ChannelConfig, tmpl *Template, timeout time.Duration) (Chann
 		username: e.Username, password: pw,
 		implicit:   e.ImplicitTLS || port == strconv.Itoa(465),
 		requireTLS: e.RequireTLS == nil || *e.RequireTLS,
-		tlsConfig:  tc, tmpl: tmpl,
+		tlsConfig:  tc, tmpl: tmpl, timeout: timeout,
 		dialer: net.Dialer{Timeout: timeout},
 		now:    time.Now,
 	}}, nil

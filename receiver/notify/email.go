@@ -32,8 +32,12 @@ type Email struct {
 	requireTLS bool
 	tlsConfig  *tls.Config
 	tmpl       *Template
-	dialer     net.Dialer
-	now        func() time.Time
+	// timeout bounds the whole conversation, not only the dial: net/smtp
+	// has no context, and a server that accepts and then stalls would
+	// otherwise hold the outbox worker forever.
+	timeout time.Duration
+	dialer  net.Dialer
+	now     func() time.Time
 }
 
 // Send delivers one message.
@@ -46,6 +50,8 @@ func (e *Email) Send(ctx context.Context, m Message) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
 	if err := e.deliver(ctx, msg); err != nil {
 		return retryableSMTP(err), fmt.Errorf("smtp %s: %w", e.smarthost, err)
 	}

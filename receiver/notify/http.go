@@ -20,7 +20,7 @@ const maxErrorBody = 512
 func postJSON(ctx context.Context, client *http.Client, u *url.URL, body []byte, header http.Header) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("building request to %s: %w", u.Host, redact(err, u))
+		return false, fmt.Errorf("building request to %s: %w", u.Host, redact(err))
 	}
 	for k, vs := range header {
 		for _, v := range vs {
@@ -31,7 +31,7 @@ func postJSON(ctx context.Context, client *http.Client, u *url.URL, body []byte,
 	req.Header.Set("User-Agent", "golive-receiver")
 	resp, err := client.Do(req)
 	if err != nil {
-		return retryableErr(err), fmt.Errorf("POST to %s: %w", u.Host, redact(err, u))
+		return retryableErr(err), fmt.Errorf("POST to %s: %w", u.Host, redact(err))
 	}
 	defer resp.Body.Close()
 	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -42,28 +42,10 @@ func postJSON(ctx context.Context, client *http.Client, u *url.URL, body []byte,
 	return retryableStatus(resp.StatusCode), fmt.Errorf("POST to %s: %w", u.Host, &StatusError{Code: resp.StatusCode, Body: clean(excerpt)})
 }
 
-// redact removes the full URL (which may carry a token) from an error.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func redact(err error, u *url.URL) error {
-	msg := err.Error()
-	full := u.String()
-	if strings.Contains(msg, full) {
-		safe := u.Scheme + "://" + u.Host + "/<redacted>"
-		return &redactedError{msg: strings.ReplaceAll(msg, full, safe), err: unwrapURLError(err)}
-	}
-	return err
-}
-
-// unwrapURLError drops *url.Error, whose Error() prints the full URL, and
-// keeps its cause for errors.Is/As.
-func unwrapURLError(err error) error {
+// redact drops *url.Error, whose message prints the URL: its path or query
+// may be the credential (a Slack webhook's path is), and net/http masks
+// only a password. The cause stays for errors.Is/As; callers name the host.
+func redact(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err

@@ -104,13 +104,17 @@ func TestHTTPErrorsNeverLeakTheURL(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens: connection refused
-	ch := buildOne(t, "channels: [{name: ops, slack: {url: 'http://"+addr+"/services/T/B/TOPSECRET'}}]")
-	retry, err := ch.Sender.Send(context.Background(), testMsg)
-	if err == nil || !retry {
-		t.Fatalf("refused: retry=%v err=%v, want a retryable error", retry, err)
-	}
-	if strings.Contains(err.Error(), "TOPSECRET") {
-		t.Errorf("error leaks the URL: %v", err)
+	// net/http masks only a password in the URL it prints: with user info
+	// present, the path and query must still not show.
+	for _, u := range []string{"http://" + addr + "/services/T/B/TOPSECRET", "http://user:TOPSECRET@" + addr + "/hook/TOPSECRET?token=TOPSECRET"} {
+		ch := buildOne(t, "channels: [{name: ops, slack: {url: '"+u+"'}}]")
+		retry, err := ch.Sender.Send(context.Background(), testMsg)
+		if err == nil || !retry {
+			t.Fatalf("refused: retry=%v err=%v, want a retryable error", retry, err)
+		}
+		if strings.Contains(err.Error(), "TOPSECRET") || !strings.Contains(err.Error(), addr) {
+			t.Errorf("error leaks the URL or does not name the host: %v", err)
+		}
 	}
 }
 
@@ -332,6 +336,19 @@ func TestEmailHonoursContext(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("send did not return after its context ended")
+	}
+
+	// The outbox worker's context has no deadline: the channel's timeout
+	// must bound the whole SMTP conversation, not only the dial.
+	ch = buildOne(t, "channels: [{name: m, timeout: 300ms, email: {smarthost: '"+l.Addr().String()+"', from: a@example.org, to: [b@example.org]}}]")
+	go func() { _, err := ch.Sender.Send(context.Background(), testMsg); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("send to a silent server succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("send without a context deadline did not end at the channel timeout")
 	}
 }
 

@@ -139,6 +139,11 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claiming outbox items: %w", err)
 	}
+	// Every send of the batch must end within the lease taken by the claim:
+	// once it expires another replica may claim the item and send it too.
+	// Bookkeeping keeps ctx, so an expired send is still recorded.
+	sendCtx, cancel := context.WithTimeout(ctx, w.opts.Lease)
+	defer cancel()
 	sem := make(chan struct{}, w.opts.Parallel)
 	var wg sync.WaitGroup
 	for _, it := range items {
@@ -146,16 +151,16 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			w.deliver(ctx, it)
+			w.deliver(ctx, sendCtx, it)
 		}()
 	}
 	wg.Wait()
 	return len(items), nil
 }
 
-func (w *Worker) deliver(ctx context.Context, it store.OutboxItem) {
+func (w *Worker) deliver(ctx, sendCtx context.Context, it store.OutboxItem) {
 	log := w.opts.Logger.With("outbox_id", it.ID, "channel", it.Channel, "incident", it.IncidentID, "attempt", it.Attempts)
-	retry, sendErr := w.send(ctx, it)
+	retry, sendErr := w.send(sendCtx, it)
 	switch {
 	case sendErr == nil:
 		if err := w.q.CompleteOutbox(ctx, it.ID, w.opts.Owner); err != nil {

@@ -21,6 +21,7 @@ type fakeQueue struct {
 	retries  []retryCall
 	events   []store.Event
 	complete []int64
+	claims   int
 }
 
 type retryCall struct {
@@ -32,6 +33,7 @@ type retryCall struct {
 func (q *fakeQueue) ClaimOutbox(_ context.Context, owner string, limit int, _ time.Duration) ([]store.OutboxItem, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.claims++
 	var out []store.OutboxItem
 	for _, it := range q.items {
 		if it.ClaimedBy == "" && it.DoneAt.IsZero() && len(out) < limit {
@@ -164,28 +166,66 @@ func TestRunStopsWithContextAndWakesOnKick(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			q.mu.Lock()
+			ok := cond()
+			q.mu.Unlock()
+			if ok {
+				return
+			}
+			select {
+			case <-deadline:
+				t.Fatal(what)
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	// Only after the first, empty claim: then the hour-long poll cannot be
+	// what delivers the item, the kick must.
+	waitFor("the worker never claimed", func() bool { return q.claims > 0 })
 	q.mu.Lock()
 	q.items = append(q.items, item(1, "ops", 0))
 	q.mu.Unlock()
 	w.Kick()
-	deadline := time.After(5 * time.Second)
-	for {
-		q.mu.Lock()
-		n := len(q.complete)
-		q.mu.Unlock()
-		if n == 1 {
-			break
-		}
-		select {
-		case <-deadline:
-			t.Fatal("kick did not wake the worker")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	waitFor("kick did not wake the worker", func() bool { return len(q.complete) == 1 })
 	cancel()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after cancel")
+	}
+}
+
+// blockingSender stands for an endpoint that accepts and never answers.
+type blockingSender struct{}
+
+func (blockingSender) Send(ctx context.Context, _ Message) (bool, error) {
+	<-ctx.Done()
+	return true, ctx.Err()
+}
+
+// A send that outlives the lease could be sent again by another replica
+// that claims the expired item: the worker ends it with the lease and
+// schedules a retry.
+func TestSendEndsWithTheLease(t *testing.T) {
+	q := &fakeQueue{items: []*store.OutboxItem{item(1, "ops", 0)}}
+	w := NewWorker(q, map[string]Channel{"ops": {Sender: blockingSender{}}}, WorkerOptions{Owner: "w1", Lease: 200 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { _, err := w.RunOnce(context.Background()); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a send to a silent endpoint outlived its lease")
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.retries) != 1 || q.retries[0].giveUp {
+		t.Fatalf("retries = %+v, want one scheduled retry", q.retries)
 	}
 }

@@ -209,8 +209,12 @@ func (sh Shift) onDay(d time.Weekday) bool {
 }
 
 func (r Rotation) at(shiftStart time.Time) string {
-	n := int64(shiftStart.Sub(r.anchor) / r.Every)
-	if shiftStart.Before(r.anchor) {
+	// Count wall-clock time in the schedule's zone, not elapsed time: across
+	// a DST change a day has 23 or 25 hours, and a 24h rotation must still
+	// hand over once per day at the shift's start.
+	since := wallClock(shiftStart).Sub(wallClock(r.anchor))
+	n := int64(since / r.Every)
+	if since < 0 && since%r.Every != 0 {
 		n-- // floor division for times before the anchor
 	}
 	i := n % int64(len(r.People))
@@ -218,6 +222,12 @@ func (r Rotation) at(shiftStart time.Time) string {
 		i += int64(len(r.People))
 	}
 	return r.People[i]
+}
+
+// wallClock is t's date and time of day read as if in UTC, where every day
+// has 24 hours.
+func wallClock(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }
 
 // ClockTime is a time of day in minutes since midnight, written "HH:MM";

@@ -144,3 +144,48 @@ func TestInvalidSchedules(t *testing.T) {
 		}
 	}
 }
+
+// Rotations hand over at the same wall-clock time across DST changes: a
+// night shift anchored at its 18:00 start keeps one person per night when
+// Berlin springs forward (2026-03-29, a 23-hour day) and falls back
+// (2026-10-25, a 25-hour day); the weekly day shift hands over on Mondays.
+func TestRotationsKeepWallClockAcrossDST(t *testing.T) {
+	var s Schedule
+	err := yaml.Unmarshal([]byte(`
+name: ops
+timezone: Europe/Berlin
+shifts:
+  - {name: day, start: "09:00", end: "12:00", rotation: {people: [alice, bob], every: 168h, anchor: "2026-03-23T09:00"}}
+  - {name: night, start: "18:00", end: "09:00", rotation: {people: [carol, dave, erin], every: 24h, anchor: "2026-03-27T18:00"}}
+`), &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := mustLoc(t, "Europe/Berlin")
+	at := func(m, d, h int) time.Time { return time.Date(2026, time.Month(m), d, h, 30, 0, 0, be) }
+	cases := []struct {
+		at  time.Time
+		who string
+	}{
+		{at(3, 27, 19), "carol"},
+		{at(3, 28, 19), "dave"},
+		{at(3, 29, 19), "erin"}, // the night after the 23-hour day
+		{at(3, 30, 19), "carol"},
+		{at(3, 31, 8), "carol"}, // same night, after midnight
+		{at(10, 24, 19), "dave"},
+		{at(10, 25, 19), "erin"}, // the night after the 25-hour day
+		{at(10, 26, 19), "carol"},
+		{at(3, 23, 9), "alice"},
+		{at(3, 30, 9), "bob"}, // the Monday after spring forward
+		{at(4, 6, 9), "alice"},
+	}
+	for _, c := range cases {
+		a, err := s.Who(c.at)
+		if err != nil {
+			t.Fatalf("%s: %v", c.at, err)
+		}
+		if a.Person != c.who {
+			t.Errorf("%s: got %s (%s), want %s", c.at.Format(time.RFC3339), a.Person, a.Shift, c.who)
+		}
+	}
+}

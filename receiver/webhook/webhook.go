@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -133,6 +134,9 @@ func (m *Message) validate(now time.Time, lim Limits) error {
 	case len(m.Alerts) > lim.MaxAlerts:
 		return fieldErr("alerts", "%d alerts, more than the limit of %d", len(m.Alerts), lim.MaxAlerts)
 	}
+	if err := noNUL(map[string]string{"groupKey": m.GroupKey, "receiver": m.Receiver, "notification_reason": m.NotificationReason}); err != nil {
+		return err
+	}
 	for i := range m.Alerts {
 		if err := validateAlert(fmt.Sprintf("alerts[%d]", i), &m.Alerts[i], now, lim); err != nil {
 			return err
@@ -153,6 +157,9 @@ func validateAlert(path string, a *template.Alert, now time.Time, lim Limits) er
 		return fieldErr(path+".labels", "missing")
 	case a.Labels["alertname"] == "":
 		return fieldErr(path+".labels.alertname", "missing")
+	}
+	if err := noNUL(map[string]string{path + ".fingerprint": a.Fingerprint, path + ".generatorURL": a.GeneratorURL}); err != nil {
+		return err
 	}
 	if err := validateKV(path+".labels", a.Labels, lim); err != nil {
 		return err
@@ -203,6 +210,24 @@ func validateKV(field string, kv template.KV, lim Limits) error {
 		}
 		if len(v) > lim.MaxValueBytes {
 			return fieldErr(field+"."+k, "value longer than %d bytes", lim.MaxValueBytes)
+		}
+		if strings.ContainsRune(k, 0) {
+			return fieldErr(field, "a name contains a NUL character")
+		}
+		if err := noNUL(map[string]string{field + "." + k: v}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noNUL rejects U+0000 in strings the store keeps as text: PostgreSQL
+// cannot hold it (SQLite can), so such a payload would be refused with a
+// 503 that Alertmanager retries forever. It can never succeed: 400.
+func noNUL(fields map[string]string) error {
+	for field, v := range fields {
+		if strings.ContainsRune(v, 0) {
+			return fieldErr(field, "contains a NUL character")
 		}
 	}
 	return nil

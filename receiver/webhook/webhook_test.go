@@ -118,6 +118,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"ends before start", mutate(t, func(m map[string]any) { alert(m, 1)["endsAt"] = "2025-03-01T10:00:00Z" }), "alerts[1].endsAt: 2025-03-01T10:00:00Z is before startsAt"},
 		{"thousands of labels", mutate(t, func(m map[string]any) { alert(m, 0)["labels"] = manyLabels }), "alerts[0].labels: 3001 entries, more than the limit of 256"},
 		{"huge value", mutate(t, func(m map[string]any) { alert(m, 0)["annotations"] = map[string]any{"d": strings.Repeat("x", 70000)} }), "alerts[0].annotations.d: value longer than 65536 bytes"},
+		{"NUL in a label value", mutate(t, func(m map[string]any) { alert(m, 0)["labels"] = map[string]any{"alertname": "X\x00"} }), "alerts[0].labels.alertname: contains a NUL character"},
+		{"NUL in a label name", mutate(t, func(m map[string]any) { alert(m, 0)["labels"] = map[string]any{"alertname": "X", "a\x00": "v"} }), "alerts[0].labels: a name contains a NUL character"},
+		{"NUL in a fingerprint", mutate(t, func(m map[string]any) { alert(m, 1)["fingerprint"] = "0f\x00" }), "alerts[1].fingerprint: contains a NUL character"},
+		{"NUL in the groupKey", mutate(t, func(m map[string]any) { m["groupKey"] = "{}\x00" }), "groupKey: contains a NUL character"},
 		{"empty label name", mutate(t, func(m map[string]any) { alert(m, 0)["labels"] = map[string]any{"alertname": "X", "": "v"} }), "alerts[0].labels: empty name"},
 	}
 	for _, c := range cases {

@@ -78,35 +78,11 @@ func (s *Store) Timeline(ctx context.Context, incidentID int64) ([]store.Event, 
 	if err != nil {
 		return nil, unavailable("timeline", err)
 	}
-	defer rows.Close()
-	var out []store.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, unavailable("timeline", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, unavailable("timeline", err)
-	}
-	return out, nil
+	return collect(rows, "timeline", scanEvent)
 }
 
 func collectOccurrences(rows *sql.Rows) ([]store.Occurrence, error) {
-	defer rows.Close()
-	var out []store.Occurrence
-	for rows.Next() {
-		o, err := scanOccurrence(rows)
-		if err != nil {
-			return nil, unavailable("occurrences", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, unavailable("occurrences", err)
-	}
-	return out, nil
+	return collect(rows, "occurrences", scanOccurrence)
 }
 
 func (s *Store) Occurrences(ctx context.Context, incidentID int64) ([]store.Occurrence, error) {
@@ -161,21 +137,11 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	return st, nil
 }
 
+// collectOutbox orders items by id: RETURNING (the claim) has no order.
 func collectOutbox(rows *sql.Rows) ([]store.OutboxItem, error) {
-	defer rows.Close()
-	var out []store.OutboxItem
-	for rows.Next() {
-		it, err := scanOutbox(rows)
-		if err != nil {
-			return nil, unavailable("outbox", err)
-		}
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, unavailable("outbox", err)
-	}
+	out, err := collect(rows, "outbox", scanOutbox)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	return out, err
 }
 
 func (s *Store) Outbox(ctx context.Context, incidentID int64) ([]store.OutboxItem, error) {

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -43,6 +44,24 @@ func decodeMap(s string) (map[string]string, error) {
 }
 
 type scanner interface{ Scan(dest ...any) error }
+
+// collect scans every row and closes rows; any failure is a storage
+// failure of op.
+func collect[T any](rows *sql.Rows, op string, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, unavailable(op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(op, err)
+	}
+	return out, nil
+}
 
 const incidentCols = `id, group_key, title, service, labels, state, priority, grade_reason, assignee, cycle,
 	opened_at, updated_at, acknowledged_at, resolved_at, closed_at, response_due, resolution_due,

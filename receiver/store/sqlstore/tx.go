@@ -163,19 +163,7 @@ func (t *txn) LatestIncident(ctx context.Context, groupKey string) (store.Incide
 }
 
 func collectIncidents(rows *sql.Rows) ([]store.Incident, error) {
-	defer rows.Close()
-	var out []store.Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, unavailable("read incident", err)
-		}
-		out = append(out, inc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, unavailable("read incidents", err)
-	}
-	return out, nil
+	return collect(rows, "read incidents", scanIncident)
 }
 
 func (t *txn) IncidentForUpdate(ctx context.Context, id int64) (store.Incident, error) {
