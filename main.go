@@ -11,6 +11,9 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	// Schedules, business hours and SLA clocks name time zones; embed the
+	// database so they work on hosts and containers without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/golive-ops/golive/internal/buildinfo"
 	"github.com/golive-ops/golive/internal/cli"

@@ -97,6 +97,35 @@ func TestSlackSendsPayloadAndClassifiesStatus(t *testing.T) {
 	}
 }
 
+func TestSlackEscapesAlertText(t *testing.T) {
+	var got slackPayload
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+			t.Errorf("decode: %v", err)
+		}
+	}))
+	defer srv.Close()
+	ch := buildOne(t, "channels: [{name: ops, slack: {url: '"+srv.URL+"/hook'}}]")
+	m := testMsg
+	m.Title = "disk <!channel> full & <@U123>"
+	m.Service = "<!here>"
+	if _, err := ch.Sender.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	all := got.Text + got.Attachments[0].Title + got.Attachments[0].Text
+	for _, f := range got.Attachments[0].Fields {
+		all += f.Value
+	}
+	for _, bad := range []string{"<!channel>", "<@U123>", "<!here>"} {
+		if strings.Contains(all, bad) {
+			t.Errorf("payload passes the control sequence %s through: %q", bad, all)
+		}
+	}
+	if !strings.Contains(got.Text, "disk &lt;!channel&gt; full &amp; &lt;@U123&gt;") {
+		t.Errorf("text = %q, want Slack-escaped", got.Text)
+	}
+}
+
 func TestHTTPErrorsNeverLeakTheURL(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

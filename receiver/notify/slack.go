@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // Slack posts to a Slack incoming webhook (or a Slack-compatible one, such as
@@ -43,22 +44,28 @@ type slackField struct {
 	Short bool   `json:"short"`
 }
 
+// slackEscape applies Slack's message escaping to text we did not write.
+var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
 // Send posts one message.
 func (s *Slack) Send(ctx context.Context, m Message) (bool, error) {
 	title, text, err := s.tmpl.Render(m)
 	if err != nil {
 		return false, err
 	}
+	// Alert labels are not ours to trust: unescaped, "<!channel>" in a
+	// label would page a whole channel. Slack wants &, < and > escaped.
+	title, text = slackEscape.Replace(title), slackEscape.Replace(text)
 	color := priorityColor[m.Priority]
 	if m.Event == "resolved" {
 		color = "#2eb886"
 	}
 	fields := []slackField{{Title: "Priority", Value: m.Priority, Short: true}, {Title: "State", Value: m.State, Short: true}}
 	if m.Service != "" {
-		fields = append(fields, slackField{Title: "Service", Value: m.Service, Short: true})
+		fields = append(fields, slackField{Title: "Service", Value: slackEscape.Replace(m.Service), Short: true})
 	}
 	if m.Assignee != "" {
-		fields = append(fields, slackField{Title: "On call", Value: m.Assignee, Short: true})
+		fields = append(fields, slackField{Title: "On call", Value: slackEscape.Replace(m.Assignee), Short: true})
 	}
 	body, err := json.Marshal(slackPayload{
 		Channel:  s.channel,
