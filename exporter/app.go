@@ -45,9 +45,11 @@ type Options struct {
 // App is the exporter: its config, collectors and HTTP handlers. Tests start
 // one on 127.0.0.1:0 with Serve.
 type App struct {
-	opts     Options
-	logger   *slog.Logger
-	registry *prometheus.Registry // lives as long as the process
+	opts   Options
+	logger *slog.Logger
+	// process holds the metrics that outlive a config: runtime, process,
+	// build and reload. Each scrape registers it in its fresh registry.
+	process  prometheus.Collector
 	reloadOK prometheus.Gauge
 	reloadTS prometheus.Gauge
 	inFlight chan struct{}
@@ -91,9 +93,8 @@ func newApp(opts Options, extra func() []collector.Collector) (*App, error) {
 		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	a := &App{
-		opts:     opts,
-		logger:   opts.Logger,
-		registry: prometheus.NewRegistry(),
+		opts:   opts,
+		logger: opts.Logger,
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "golive_exporter_config_last_reload_successful",
 			Help: "Whether the last configuration reload attempt was successful.",
@@ -105,12 +106,12 @@ func newApp(opts Options, extra func() []collector.Collector) (*App, error) {
 		inFlight: make(chan struct{}, opts.MaxInFlight),
 		extra:    extra,
 	}
-	a.registry.MustRegister(
+	a.process = unchecked{
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 		buildinfo.Collector(),
 		a.reloadOK, a.reloadTS,
-	)
+	}
 	st, err := a.load()
 	if err != nil {
 		return nil, err
@@ -174,17 +175,25 @@ func (a *App) markReload(ok bool) {
 	a.reloadOK.Set(0)
 }
 
-// acquire returns the current state, read-locked; release it with
-// st.mu.RUnlock. A state closed between Load and RLock has already been
-// replaced, so the loop ends at the next iteration.
+// acquire returns the current state, read-locked (release it with
+// st.mu.RUnlock), or nil once the app is closing. It never waits for a state
+// being closed: only close takes the write lock, and Reload calls it after
+// swapping in the successor, so a state whose lock is held or awaited by a
+// writer has either been replaced (load again) or is being closed by Close.
+// Blocking in RLock instead would hold a scrape until the old state's
+// in-flight scrapes end, past its own deadline.
 func (a *App) acquire() *state {
 	for {
 		st := a.state.Load()
-		st.mu.RLock()
-		if !st.closed {
-			return st
+		if st.mu.TryRLock() {
+			if !st.closed {
+				return st
+			}
+			st.mu.RUnlock()
 		}
-		st.mu.RUnlock()
+		if a.state.Load() == st {
+			return nil
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/golive-ops/golive/exporter/config"
@@ -18,6 +19,15 @@ import (
 
 // DefaultListenAddress is where the exporter listens unless told otherwise.
 const DefaultListenAddress = ":9469"
+
+// defaultGCPercent is the exporter's GOGC unless the environment sets one.
+// Its live heap is under 1 MiB, so at Go's default of 100 the heap goal sits
+// at the runtime's 4 MiB floor and most of the heap is garbage waiting for a
+// collection. 50 halves that floor: 1.3 MiB less RSS in
+// scripts/bench-exporter.sh for about one more GC per scrape (+0.9 ms CPU,
+// still well under the 8 ms target). Prometheus lowers its default the same
+// way (75).
+const defaultGCPercent = 50
 
 type flags struct {
 	configFile    string
@@ -80,6 +90,9 @@ func checkConfig(f flags, env cli.Env, logger *slog.Logger) int {
 }
 
 func serve(ctx context.Context, f flags, logger *slog.Logger) int {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	if err := web.Validate(f.webConfigFile); err != nil {
 		logger.Error("invalid web config", "file", f.webConfigFile, "err", err)
 		return 1

@@ -129,3 +129,39 @@ func grep(body, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A scrape arriving while a state is being closed must not queue behind the
+// closer (which waits for the state's in-flight scrapes): during Close it is
+// refused at once with 503 instead of hanging until those scrapes end.
+func TestScrapeNeverWaitsForAClosingState(t *testing.T) {
+	s := start(t, minimalConfig)
+	st := s.app.state.Load()
+	st.mu.RLock() // an in-flight scrape on the current state
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		s.app.Close()
+	}()
+	waitFor(t, func() bool { // Close now waits for the write lock
+		if st.mu.TryRLock() {
+			st.mu.RUnlock()
+			return false
+		}
+		return true
+	})
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(s.url + "/metrics")
+	st.mu.RUnlock()
+	if err != nil {
+		t.Fatalf("scrape during Close: %v (it waited for the closing state)", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("scrape during Close: status %d, want 503", resp.StatusCode)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return after the in-flight scrape ended")
+	}
+}

@@ -80,31 +80,53 @@ func (r *Runner) Run(ctx context.Context, ch chan<- prometheus.Metric) {
 	}()
 
 	if !forward(ctx, in, ch) {
-		// Keep late collectors from blocking on a channel nobody reads.
+		r.abandonLate(&mu, results, start)
+		// The buffer holds all of every finished collector's output: forward
+		// it, so that a collector reported successful is never missing
+		// metrics (a hung collector's last sends may ride along; they are
+		// valid series all the same). Then keep late collectors from
+		// blocking on a channel nobody reads.
+		for range len(in) {
+			m, ok := <-in
+			if !ok {
+				break
+			}
+			ch <- m
+		}
 		go func() {
 			for range in {
 			}
 		}()
 	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, c := range r.collectors {
+		emitResult(ch, c, results[i])
+	}
+}
 
+// abandonLate marks the collectors still running at the hard deadline as
+// failed with reason timeout; their later output is dropped.
+func (r *Runner) abandonLate(mu *sync.Mutex, results []result, start time.Time) {
 	mu.Lock()
 	defer mu.Unlock()
 	for i, c := range r.collectors {
 		res := &results[i]
-		if !res.done {
-			res.abandoned = true
-			res.err = context.DeadlineExceeded
-			res.duration = time.Since(start)
-			r.logger.Warn("collector missed the scrape deadline; its output is dropped",
-				"collector", c.Name(), "target", c.Target(), "reason", ReasonTimeout,
-				"duration_seconds", res.duration.Seconds())
+		if res.done {
+			continue
 		}
-		emitResult(ch, c, *res)
+		res.abandoned = true
+		res.err = context.DeadlineExceeded
+		res.duration = time.Since(start)
+		r.logger.Warn("collector missed the scrape deadline; its output is dropped",
+			"collector", c.Name(), "target", c.Target(), "reason", ReasonTimeout,
+			"duration_seconds", res.duration.Seconds())
 	}
 }
 
 // forward copies metrics from in to out until in is closed (true) or ctx
-// ends (false).
+// ends (false). Sending on out needs no select: the registry reads it until
+// Collect returns.
 func forward(ctx context.Context, in <-chan prometheus.Metric, out chan<- prometheus.Metric) bool {
 	for {
 		select {
@@ -112,11 +134,7 @@ func forward(ctx context.Context, in <-chan prometheus.Metric, out chan<- promet
 			if !ok {
 				return true
 			}
-			select {
-			case out <- m:
-			case <-ctx.Done():
-				return false
-			}
+			out <- m
 		case <-ctx.Done():
 			return false
 		}

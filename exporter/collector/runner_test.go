@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -154,5 +155,49 @@ func TestRunnerWithoutCollectors(t *testing.T) {
 	reg.MustRegister(NewRunner(nil, discard()).Scrape(context.Background()))
 	if n, err := testutil.GatherAndCount(reg); err != nil || n != 0 {
 		t.Errorf("got %d series, %v; want none", n, err)
+	}
+}
+
+// When the hard deadline passes while a finished collector's metrics still
+// wait to be forwarded (the registry reads slowly), they are forwarded all
+// the same: a collector reported successful is never missing metrics.
+func TestRunnerForwardsFinishedOutputAfterDeadline(t *testing.T) {
+	const n = 10
+	r := NewRunner([]Collector{
+		fake{"burst", "", func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			for i := range n {
+				up(ch, fmt.Sprint(i), 1)
+			}
+			return nil
+		}},
+	}, discard())
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	ch := make(chan prometheus.Metric)
+	go func() {
+		r.Run(ctx, ch)
+		close(ch)
+	}()
+	first := <-ch // the runner is now blocked on the next send
+	<-ctx.Done()
+	time.Sleep(10 * time.Millisecond)
+	ups, success := 1, -1.0
+	for m := range ch {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			t.Fatal(err)
+		}
+		switch m.Desc() {
+		case upDesc:
+			ups++
+		case successDesc:
+			success = pb.GetGauge().GetValue()
+		}
+	}
+	if first.Desc() != upDesc || ups != n {
+		t.Errorf("forwarded %d of the %d fake_up series", ups, n)
+	}
+	if success != 1 {
+		t.Errorf("golive_exporter_collector_success = %v, want 1", success)
 	}
 }

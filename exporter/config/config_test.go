@@ -25,6 +25,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-postgres-duplicate-name.yml", `line 4: postgres[1].name: "primary" is already used by postgres[0]`},
 		{"invalid-redis-duplicate-name.yml", `line 4: redis[1].name: "main" is already used by redis[0]`},
 		{"invalid-redis-not-list.yml", `line 2: redis: must be a list`},
+		{"invalid-null-list-item.yml", `line 4: postgres[1]: name is required`},
 		{"invalid-module-prober.yml", `line 3: modules.ftp: prober: "ftp" is not one of dns, http, icmp, postgres, redis, tcp`},
 		{"invalid-not-mapping.yml", `line 1: the config must be a mapping of sections`},
 		{"invalid-yaml.yml", `parsing YAML: yaml: line 2: did not find expected key`},

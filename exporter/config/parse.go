@@ -109,6 +109,12 @@ func decodeList[T any](node *yaml.Node, path string, _ []T) ([]T, error) {
 	}
 	out := make([]T, len(node.Content))
 	for i, item := range node.Content {
+		if isNull(resolve(item)) {
+			// yaml.v3 skips UnmarshalYAML for a null node, which would leave
+			// an entry without defaults or validation; decode it as {} so the
+			// section reports what is missing.
+			item = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: item.Line, Column: item.Column}
+		}
 		if err := decodeOne(item, fmt.Sprintf("%s[%d]", path, i), &out[i]); err != nil {
 			return nil, err
 		}
