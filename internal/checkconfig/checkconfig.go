@@ -5,6 +5,7 @@ package checkconfig
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -33,7 +34,7 @@ func Command(ctx context.Context, env cli.Env) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(env.Args); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2

@@ -207,11 +207,11 @@ func TestHungMountDoesNotStackScans(t *testing.T) {
 	c := mustNew(t, "name: nfs\npath: "+dir+"\n")
 	release := make(chan struct{})
 	entered := make(chan struct{}, 4)
-	real := c.scan
+	scan := c.scan
 	c.scan = func(dir, pattern string, skip func(string) bool) (file, int, error) {
 		entered <- struct{}{}
 		<-release // a statfs/readdir that does not return
-		return real(dir, pattern, skip)
+		return scan(dir, pattern, skip)
 	}
 	// The first scrape hangs in the filesystem; the runner would abandon it.
 	go c.Update(context.Background(), make(chan prometheus.Metric, 16))
