@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -151,42 +150,6 @@ func (s *server) get(t *testing.T, path string, headers ...string) (int, string)
 	t.Helper()
 	code, body, _ := s.do(t, http.MethodGet, path, headers...)
 	return code, body
-}
-
-// blackhole accepts TCP connections and never answers: a hung database.
-func blackhole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				if !errors.Is(err, net.ErrClosed) {
-					t.Logf("blackhole accept: %v", err)
-				}
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
 }
 
 // hasLine reports whether the exposition has a line starting with prefix.

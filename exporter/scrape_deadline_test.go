@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/golive-ops/golive/internal/testenv"
 )
 
 // A scrape with a hung collector, a PostgreSQL and a Redis that accept
 // connections but never answer must still answer within Prometheus's
 // timeout, with pg_up 0, redis_up 0 and everything else present.
 func TestScrapeMeetsDeadlineWithHungBackends(t *testing.T) {
-	addr := blackhole(t)
+	addr := testenv.SilentListener(t)
 	config := fmt.Sprintf(`
 global:
   scrape_timeout_offset: 500ms

@@ -7,18 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
 
-	"github.com/golive-ops/golive/internal/testenv"
 	"github.com/golive-ops/golive/receiver/store"
-	"github.com/golive-ops/golive/receiver/store/postgres"
-	"github.com/golive-ops/golive/receiver/store/postgres/pgtest"
-	"github.com/golive-ops/golive/receiver/store/sqlite"
+	"github.com/golive-ops/golive/receiver/store/storetest"
 	"github.com/golive-ops/golive/receiver/webhook"
 )
 
@@ -28,28 +24,9 @@ import (
 // One op is 1,000 webhooks (10 s); p50-ms and p99-ms are per webhook, from
 // the first byte sent to the 200.
 func BenchmarkWebhookLatencyAt100PerSecond(b *testing.B) {
-	for _, be := range []struct {
-		name string
-		open func(b *testing.B) store.Store
-	}{
-		{"sqlite", func(b *testing.B) store.Store {
-			s, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(b.TempDir(), "r.db")})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
-		}},
-		{"postgres", func(b *testing.B) store.Store {
-			dsn := testenv.PostgresDSN(b)
-			s, err := postgres.Open(context.Background(), postgres.Options{DSN: dsn, Schema: pgtest.Schema(b, dsn), MaxConns: 16})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
-		}},
-	} {
-		b.Run(be.name, func(b *testing.B) {
-			url := serveForBench(b, be.open(b))
+	for _, be := range storetest.Backends {
+		b.Run(be.Name, func(b *testing.B) {
+			url := serveForBench(b, be.Open(b))
 			const webhooks, interval = 1000, 10 * time.Millisecond
 			var lat []time.Duration
 			for i := 0; i < b.N; i++ {
@@ -77,7 +54,7 @@ func serveForBench(b *testing.B, s store.Store) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Serve(ctx, l) }()
-	b.Cleanup(func() { cancel(); <-done; s.Close() })
+	b.Cleanup(func() { cancel(); <-done })
 	return "http://" + l.Addr().String() + DefaultWebhookPath
 }
 

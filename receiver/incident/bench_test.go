@@ -3,43 +3,16 @@ package incident
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/alertmanager/template"
 
-	"github.com/golive-ops/golive/internal/testenv"
 	"github.com/golive-ops/golive/receiver/store"
-	"github.com/golive-ops/golive/receiver/store/postgres"
-	"github.com/golive-ops/golive/receiver/store/postgres/pgtest"
-	"github.com/golive-ops/golive/receiver/store/sqlite"
+	"github.com/golive-ops/golive/receiver/store/storetest"
 	"github.com/golive-ops/golive/receiver/webhook"
 )
-
-type backend struct {
-	name string
-	open func(b *testing.B) store.Store
-}
-
-var backends = []backend{
-	{"sqlite", func(b *testing.B) store.Store {
-		s, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(b.TempDir(), "r.db")})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return s
-	}},
-	{"postgres", func(b *testing.B) store.Store {
-		dsn := testenv.PostgresDSN(b)
-		s, err := postgres.Open(context.Background(), postgres.Options{DSN: dsn, Schema: pgtest.Schema(b, dsn), MaxConns: 16})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return s
-	}},
-}
 
 var seq atomic.Int64
 
@@ -69,10 +42,9 @@ func benchEngine(b *testing.B, s store.Store) *Engine {
 // webhooks as Alertmanager sends different groups. alerts/s is the
 // throughput (target ≥ 3000 on SQLite).
 func BenchmarkIngestWebhook10(b *testing.B) {
-	for _, be := range backends {
-		b.Run(be.name+"/senders=1", func(b *testing.B) {
-			s := be.open(b)
-			defer s.Close()
+	for _, be := range storetest.Backends {
+		b.Run(be.Name+"/senders=1", func(b *testing.B) {
+			s := be.Open(b)
 			e := benchEngine(b, s)
 			for b.Loop() {
 				b.StopTimer()
@@ -84,9 +56,8 @@ func BenchmarkIngestWebhook10(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "alerts/s")
 		})
-		b.Run(be.name+"/senders=8", func(b *testing.B) {
-			s := be.open(b)
-			defer s.Close()
+		b.Run(be.Name+"/senders=8", func(b *testing.B) {
+			s := be.Open(b)
 			e := benchEngine(b, s)
 			b.SetParallelism(4) // × GOMAXPROCS goroutines
 			b.ResetTimer()
@@ -107,10 +78,9 @@ func BenchmarkIngestWebhook10(b *testing.B) {
 // BenchmarkIngestStorm10k: one webhook of 10,000 new alerts over 100
 // groups; ns/op is the time to a durable commit (target < 2s).
 func BenchmarkIngestStorm10k(b *testing.B) {
-	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			s := be.open(b)
-			defer s.Close()
+	for _, be := range storetest.Backends {
+		b.Run(be.Name, func(b *testing.B) {
+			s := be.Open(b)
 			e := benchEngine(b, s)
 			for b.Loop() {
 				b.StopTimer()

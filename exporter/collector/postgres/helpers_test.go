@@ -4,12 +4,15 @@ import (
 	"context"
 	"net"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/golive-ops/golive/internal/testenv"
 )
 
 // gathered is one scrape's output, checked by a real registry (which
@@ -115,41 +118,6 @@ func (g gathered) labelNames(name string) string {
 	return strings.Join(names, ",")
 }
 
-// hungListener accepts connections and never answers, like a PostgreSQL
-// server stuck on I/O.
-func hungListener(t *testing.T) (host string, port int) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	addr := ln.Addr().(*net.TCPAddr)
-	return addr.IP.String(), addr.Port
-}
-
 // closedPort returns a loopback port nobody listens on.
 func closedPort(t *testing.T) int {
 	t.Helper()
@@ -160,4 +128,18 @@ func closedPort(t *testing.T) int {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	return port
+}
+
+// hungListener is a PostgreSQL server stuck on I/O: it accepts and never answers.
+func hungListener(t *testing.T) (host string, port int) {
+	t.Helper()
+	h, p, err := net.SplitHostPort(testenv.SilentListener(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err = strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, port
 }

@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/golive-ops/golive/internal/testenv"
 	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/golive-ops/golive/internal/testenv"
 )
 
 // updateOnce adapts Update to a prometheus.Collector for one gather.
@@ -45,40 +45,9 @@ func newCollector(t *testing.T, cfg Config, opts ...Option) *Collector {
 	return c
 }
 
-// silentListener accepts connections and never writes a byte.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
-
 func TestHungServerReportsDownByTheDeadline(t *testing.T) {
 	cfg := DefaultConfig
-	cfg.Name, cfg.Address, cfg.Timeout = "hung", silentListener(t), 30*time.Second
+	cfg.Name, cfg.Address, cfg.Timeout = "hung", testenv.SilentListener(t), 30*time.Second
 	c := newCollector(t, cfg)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
