@@ -13,18 +13,7 @@ import (
 )
 
 func (s *Store) Incident(ctx context.Context, id int64) (store.Incident, error) {
-	rows, err := s.read().query(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`, id)
-	if err != nil {
-		return store.Incident{}, unavailable("incident", err)
-	}
-	incs, err := collectIncidents(rows)
-	if err != nil {
-		return store.Incident{}, err
-	}
-	if len(incs) == 0 {
-		return store.Incident{}, fmt.Errorf("incident %d: %w", id, store.ErrNotFound)
-	}
-	return incs[0], nil
+	return incidentByID(ctx, s.read(), id, "")
 }
 
 func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store.Incident, error) {

@@ -166,8 +166,10 @@ func collectIncidents(rows *sql.Rows) ([]store.Incident, error) {
 	return collect(rows, "read incidents", scanIncident)
 }
 
-func (t *txn) IncidentForUpdate(ctx context.Context, id int64) (store.Incident, error) {
-	rows, err := t.p().query(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`+t.s.d.ForUpdate, id)
+// incidentByID reads one incident; suffix is "" for a plain read or the
+// dialect's FOR UPDATE inside a transaction.
+func incidentByID(ctx context.Context, p *prepared, id int64, suffix string) (store.Incident, error) {
+	rows, err := p.query(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ?`+suffix, id)
 	if err != nil {
 		return store.Incident{}, unavailable("incident", err)
 	}
@@ -179,6 +181,10 @@ func (t *txn) IncidentForUpdate(ctx context.Context, id int64) (store.Incident, 
 		return store.Incident{}, fmt.Errorf("incident %d: %w", id, store.ErrNotFound)
 	}
 	return incs[0], nil
+}
+
+func (t *txn) IncidentForUpdate(ctx context.Context, id int64) (store.Incident, error) {
+	return incidentByID(ctx, t.p(), id, t.s.d.ForUpdate)
 }
 
 func (t *txn) CreateIncident(ctx context.Context, inc *store.Incident) error {
