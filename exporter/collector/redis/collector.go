@@ -53,7 +53,7 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Collector, error) {
 	}
 	clientOpts, err := cfg.clientOptions()
 	if err != nil {
-		return nil, fmt.Errorf("redis %q: %w", cfg.Name, err)
+		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

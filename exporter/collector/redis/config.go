@@ -46,7 +46,7 @@ func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 	*c = DefaultConfig
 	type plain Config
 	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
-		return fmt.Errorf("redis entry at line %d: %w", value.Line, err)
+		return err
 	}
 	return c.Validate()
 }
@@ -54,25 +54,25 @@ func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 // Validate checks every field and names the offending one.
 func (c *Config) Validate() error {
 	if c.Name == "" {
-		return errors.New("redis: name is required")
+		return errors.New("name is required")
 	}
 	if strings.ContainsAny(c.Name, "\"\\\n") {
-		return fmt.Errorf("redis %q: name must not contain quotes, backslashes or newlines", c.Name)
+		return errors.New("name must not contain quotes, backslashes or newlines")
 	}
 	if _, err := c.baseOptions(); err != nil {
-		return fmt.Errorf("redis %q: %w", c.Name, err)
+		return err
 	}
 	if c.Password != "" && c.PasswordFile != "" {
-		return fmt.Errorf("redis %q: password and password_file: %w", c.Name, secret.ErrBoth)
+		return fmt.Errorf("password and password_file: %w", secret.ErrBoth)
 	}
 	if c.Timeout <= 0 {
-		return fmt.Errorf("redis %q: timeout must be positive, got %s", c.Name, c.Timeout)
+		return fmt.Errorf("timeout must be positive, got %s", c.Timeout)
 	}
 	if c.Databases < 1 {
-		return fmt.Errorf("redis %q: databases must be at least 1, got %d", c.Name, c.Databases)
+		return fmt.Errorf("databases must be at least 1, got %d", c.Databases)
 	}
 	if err := c.TLSConfig.Validate(); err != nil {
-		return fmt.Errorf("redis %q: tls_config: %w", c.Name, err)
+		return fmt.Errorf("tls_config: %w", err)
 	}
 	return nil
 }
