@@ -6,7 +6,9 @@
 # sequential scrapes the way Prometheus does (with the timeout header), and
 # prints exporter CPU per scrape, PostgreSQL backend CPU per scrape, RSS
 # afterwards and scrape latency percentiles, each against its target.
-# Exits 1 when a target is missed.
+# Exits 1 when a target is missed. It also runs scripts/rss-floor (the
+# issue's mandated libraries and nothing else, see its comment) the same way
+# and prints that program's RSS, so the RSS figure has its floor beside it.
 #
 # Environment: SCRAPES (200), PORT (19469), PG_DSN, REDIS_ADDR, GO (go),
 # PSQL (psql; used only to find golive's backends in pg_stat_activity).
@@ -130,6 +132,22 @@ check "exporter RSS after" "$rss_mib" MiB "$MAX_RSS_MIB"
 printf '%-34s %8s MiB anon + %s MiB file (binary)\n' "  of which" "$rss_anon_mib" "$rss_file_mib"
 check "scrape latency p50" "$p50" ms "$MAX_P50_MS"
 printf '%-34s %8s ms\n' "scrape latency p95" "$p95" "scrape latency p99" "$p99"
+
+# The floor: same scrapes, same GOGC as the exporter's default, no golive code.
+kill "$pid"
+wait "$pid" 2>/dev/null || true
+pid=""
+floor_rss=$(
+	cd "$root" && CGO_ENABLED=0 "$GO" build -trimpath -o "$work/rss-floor" scripts/rss-floor/main.go
+	GOGC=${GOGC:-50} "$work/rss-floor" "127.0.0.1:$PORT" "$PG_DSN" "$REDIS_ADDR" 2>"$work/floor.log" &
+	fpid=$!
+	for _ in $(seq 50); do curl -fs -o /dev/null "$url/-/ready" && break; sleep 0.1; done
+	for _ in $(seq $((SCRAPES + 3))); do curl -fs -o /dev/null "$url/metrics" || true; done
+	awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$fpid/status"
+	kill "$fpid"
+	wait "$fpid" 2>/dev/null || true
+)
+printf '%-34s %8s MiB (scripts/rss-floor: the mandated libraries alone)\n' "  RSS floor" "${floor_rss:-?}"
 if [[ -s $work/exporter.log ]]; then
 	echo
 	echo "exporter warnings:"

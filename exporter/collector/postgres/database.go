@@ -74,7 +74,7 @@ func (c *sizeCache) update(measured map[string]float64, present map[string]bool)
 	return out
 }
 
-func (s *scraper) databaseArgs() [][]byte {
+func (s *scraper) databaseArgs(uint32) [][]byte {
 	stalest, known := s.sizes.plan()
 	var measure []string
 	if stalest != "" {

@@ -80,7 +80,7 @@ func (s *scraper) scrape(ctx context.Context, pool *pgxpool.Pool, ch chan<- prom
 	for i, sd := range sds {
 		var args [][]byte
 		if queries[i].args != nil {
-			args = queries[i].args(s)
+			args = queries[i].args(s, conn.Conn().PgConn().PID())
 		}
 		pipeline.SendQueryStatement(sd, args, nil, nil)
 		pipeline.SendPipelineSync()

@@ -97,12 +97,25 @@ func unitFactor(unit string) (suffix string, factor float64, ok bool) {
 
 // settingDescs caches one descriptor per setting: building ~250 of them on
 // every scrape would cost more than the query. Settings are a closed set per
-// server version, so the cache stays bounded.
+// server version, so the cache stays bounded. It also keeps, per backend, the
+// last settings read and their version (see settingsSQL).
 type settingDescs struct {
 	constLabels prometheus.Labels
 	mu          sync.Mutex
 	byName      map[string]*prometheus.Desc
+	byBackend   map[uint32]*backendSettings
+	reads       uint64 // counts store and cached calls, to find the idlest backend
 }
+
+type backendSettings struct {
+	version  string
+	metrics  []prometheus.Metric
+	lastRead uint64
+}
+
+// maxBackends bounds the per-backend cache: a pool has a few connections,
+// and a reconnect leaves its old backend behind.
+const maxBackends = 8
 
 func (c *settingDescs) get(name, help string) *prometheus.Desc {
 	key := name + "\x00" + help
@@ -117,4 +130,66 @@ func (c *settingDescs) get(name, help string) *prometheus.Desc {
 	d := prometheus.NewDesc(name, help, nil, c.constLabels)
 	c.byName[key] = d
 	return d
+}
+
+// version returns the settings version last read through backend pid, or
+// "" when there is none.
+func (c *settingDescs) version(pid uint32) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.byBackend[pid]; b != nil {
+		return b.version
+	}
+	return ""
+}
+
+// store keeps metrics as the settings of version.
+func (c *settingDescs) store(version string, metrics []prometheus.Metric) {
+	pid, ok := versionPID(version)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byBackend == nil {
+		c.byBackend = make(map[uint32]*backendSettings)
+	}
+	if _, known := c.byBackend[pid]; !known && len(c.byBackend) >= maxBackends {
+		idlest := pid
+		for p, b := range c.byBackend {
+			if idlest == pid || b.lastRead < c.byBackend[idlest].lastRead {
+				idlest = p
+			}
+		}
+		delete(c.byBackend, idlest)
+	}
+	c.reads++
+	c.byBackend[pid] = &backendSettings{version: version, metrics: metrics, lastRead: c.reads}
+}
+
+// cached returns the settings stored for version. A backend serves one
+// scrape at a time, so they are there unless more than maxBackends other
+// backends were read since; then this scrape goes without them and the next
+// reads them afresh.
+func (c *settingDescs) cached(version string) []prometheus.Metric {
+	pid, ok := versionPID(version)
+	if !ok {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.byBackend[pid]
+	if b == nil || b.version != version {
+		return nil
+	}
+	c.reads++
+	b.lastRead = c.reads
+	return b.metrics
+}
+
+// versionPID reads the backend pid a settings version starts with.
+func versionPID(version string) (uint32, bool) {
+	head, _, _ := strings.Cut(version, " ")
+	pid, err := strconv.ParseUint(head, 10, 32)
+	return uint32(pid), err == nil
 }
