@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,13 +27,20 @@ func TestCommandReloadsOnSIGHUPAndStops(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // Command listens itself; the port is free again
 
+	// Command sets GOMAXPROCS for the whole process: pick a value other
+	// than the current one, to see it applied, and restore it afterwards.
+	procs := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(procs) })
+	want := procs + 1
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr strings.Builder
 	exited := make(chan int, 1)
 	go func() {
 		exited <- Command(ctx, cli.Env{
-			Args:   []string{"--config.file=" + path, "--web.listen-address=" + addr, "--log.level=error"},
+			Args: []string{"--config.file=" + path, "--web.listen-address=" + addr, "--log.level=error",
+				"--runtime.gomaxprocs=" + strconv.Itoa(want)},
 			Stdout: &strings.Builder{}, Stderr: &stderr,
 		})
 	}()
@@ -44,6 +53,9 @@ func TestCommandReloadsOnSIGHUPAndStops(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
+	if got := runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("GOMAXPROCS = %d while serving, want %d from --runtime.gomaxprocs", got, want)
+	}
 
 	writeFile(t, path, "modules: [not, a, mapping]\n")
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
@@ -76,5 +88,22 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestCommandRejectsZeroMaxProcs(t *testing.T) {
+	var stderr strings.Builder
+	code := Command(t.Context(), cli.Env{Args: []string{"--runtime.gomaxprocs=0"}, Stdout: &strings.Builder{}, Stderr: &stderr})
+	if code != 2 || !strings.Contains(stderr.String(), "--runtime.gomaxprocs must be at least 1") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestMaxProcsDefaultFollowsTheEnvironment(t *testing.T) {
+	for env, want := range map[string]int{"": defaultMaxProcs, "4": 4, "0": defaultMaxProcs, "x": defaultMaxProcs} {
+		t.Setenv("GOMAXPROCS", env)
+		if got := maxProcsDefault(); got != want {
+			t.Errorf("GOMAXPROCS=%q: default %d, want %d", env, got, want)
+		}
 	}
 }

@@ -42,7 +42,7 @@ func queriesFor(major int) []query {
 		statDatabase,
 		{name: "golive_pg_database", sql: databaseSQL, args: (*scraper).databaseArgs, emit: (*scraper).emitDatabase},
 		{name: "golive_pg_stat_activity", sql: activitySQL, emit: (*scraper).emitActivity},
-		{name: "golive_pg_settings_v2", sql: settingsSQL, args: (*scraper).settingsArgs, emit: (*scraper).emitSettings},
+		{name: "golive_pg_settings_since", sql: settingsSQL, args: (*scraper).settingsArgs, emit: (*scraper).emitSettings},
 		{name: "golive_pg_stat_replication", sql: replicationSQL, emit: (*scraper).emitReplication},
 	}
 }
@@ -102,13 +102,17 @@ LEFT JOIN (SELECT datname, state, count(*) AS count,
 // it reports the value a session starts with (reset_val) instead of ours.
 // Otherwise it reads setting, as postgres_exporter does: reset_val differs for
 // settings with a display hook (file modes, TCP keepalives).
-const settingsSQL = `SELECT v.version, s.name, s.value, s.unit, s.short_desc, s.vartype
-FROM (SELECT pg_backend_pid() || ' ' || backend_start || ' ' || pg_conf_load_time() AS version
-      FROM pg_stat_get_activity(pg_backend_pid())) AS v
-LEFT JOIN (SELECT name, CASE WHEN source = 'session' THEN reset_val ELSE setting END AS value,
-                  COALESCE(unit, '') AS unit, short_desc, vartype
-           FROM pg_settings WHERE vartype IN ('bool', 'integer', 'real')) AS s
-  ON v.version IS DISTINCT FROM $1::text`
+const settingsSQL = `WITH v AS MATERIALIZED (
+  SELECT pg_backend_pid() || ' ' || backend_start || ' ' || pg_conf_load_time() AS version
+  FROM pg_stat_get_activity(pg_backend_pid()))
+SELECT v.version, s.name, s.value, s.unit, s.short_desc, s.vartype
+FROM v LEFT JOIN (
+  SELECT name, CASE WHEN source = 'session' THEN reset_val ELSE setting END AS value,
+         COALESCE(unit, '') AS unit, short_desc, vartype
+  FROM pg_settings
+  -- An uncorrelated condition: the planner makes it a one-time filter and
+  -- skips the pg_settings scan when the version is the one we have.
+  WHERE vartype IN ('bool', 'integer', 'real') AND (SELECT version FROM v) IS DISTINCT FROM $1::text) AS s ON true`
 
 // replicationSQL gives, on a primary, each standby's lag in bytes; on a
 // standby the values are NULL (reported as NaN, as postgres_exporter does).
