@@ -9,7 +9,7 @@ LDFLAGS   := -X github.com/golive-ops/golive/internal/buildinfo.Version=$(VERSIO
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 GOFILES    = $(shell git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: all build run test test-go test-rules test-dashboards bench generate check-generated lint fmt clean
+.PHONY: all build build-exporter run test test-go test-rules test-dashboards bench generate check-generated lint fmt clean
 
 all: build
 
@@ -17,6 +17,11 @@ all: build
 # libc (about 2 MiB less resident memory).
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+## build-exporter: bin/golive-exporter, golive with the exporter alone (-tags exporteronly) for
+## every monitored host: the receiver's libraries are not linked, about 3.5 MiB less RSS
+build-exporter:
+	CGO_ENABLED=0 $(GO) build -trimpath -tags exporteronly -ldflags "$(LDFLAGS)" -o bin/golive-exporter .
 
 ## run: start golive on embedded defaults: the exporter on 127.0.0.1:9469 (this host, plus local
 ## PostgreSQL/Redis if they answer) and the receiver on 127.0.0.1:9470 (SQLite under data/). Ctrl-C stops both.
@@ -57,6 +62,7 @@ check-generated: generate
 lint:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags exporteronly .
 	$(GOLANGCI_LINT) run ./...
 
 fmt:

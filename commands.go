@@ -1,7 +1,13 @@
+//go:build !exporteronly
+
 package main
 
 import (
-	"github.com/golive-ops/golive/exporter"
+	// The receiver's schedules, business hours and SLA clocks name time
+	// zones; embed the database so they work on hosts and containers without
+	// /usr/share/zoneinfo. The exporter names none.
+	_ "time/tzdata"
+
 	"github.com/golive-ops/golive/internal/baseline"
 	"github.com/golive-ops/golive/internal/checkconfig"
 	"github.com/golive-ops/golive/internal/cli"
@@ -10,9 +16,12 @@ import (
 	"github.com/golive-ops/golive/receiver"
 )
 
+// build names this build in `golive version`.
+const build = ""
+
 // commands is the one table of subcommands; each entry is wired explicitly.
 var commands = map[string]cli.Command{
-	"exporter":  {Summary: "serve Prometheus metrics for host, PostgreSQL, Redis, probes and checks", Run: exporter.Command},
+	"exporter":  exporterCommand,
 	"receiver":  {Summary: "receive Alertmanager webhooks and turn them into graded incidents", Run: receiver.Command},
 	"incidents": {Summary: "list, show, acknowledge, resolve and close incidents (a client of the receiver API)", Run: receiver.IncidentsCommand},
 	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{

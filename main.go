@@ -11,13 +11,15 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
-	// Schedules, business hours and SLA clocks name time zones; embed the
-	// database so they work on hosts and containers without /usr/share/zoneinfo.
-	_ "time/tzdata"
 
+	"github.com/golive-ops/golive/exporter"
 	"github.com/golive-ops/golive/internal/buildinfo"
 	"github.com/golive-ops/golive/internal/cli"
 )
+
+// exporterCommand is in every build (see commands.go and
+// commands_exporteronly.go).
+var exporterCommand = cli.Command{Summary: "serve Prometheus metrics for host, PostgreSQL, Redis, probes and checks", Run: exporter.Command}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -34,12 +36,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(stdout, buildinfo.Print("golive"))
+		name := "golive"
+		if build != "" {
+			name += " (" + build + ")"
+		}
+		fmt.Fprintln(stdout, buildinfo.Print(name))
 		return 0
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "golive: unknown command %q\n\n", args[0])
+		fmt.Fprintf(stderr, "golive: unknown command %q\n", args[0])
+		if build != "" {
+			fmt.Fprintf(stderr, "(this is the %s: it has the exporter only; the default build has every command)\n", build)
+		}
+		fmt.Fprintln(stderr)
 		usage(stderr)
 		return 2
 	}
