@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRunDispatches(t *testing.T) {
@@ -59,6 +64,8 @@ func TestExporterBuildLinksTheExporterAlone(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "golive (exporter build) version ") {
 		t.Errorf("version: %v, %q", err, out)
 	}
+	serveOnce(t, bin)
+
 	cmd := exec.Command(bin, "receiver")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -66,5 +73,50 @@ func TestExporterBuildLinksTheExporterAlone(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(stderr.String(), "the exporter build") {
 		t.Errorf("receiver in the exporter build: %v, stderr %q", err, stderr.String())
+	}
+}
+
+// serveOnce runs bin's exporter on the host collectors and expects host
+// metrics and golive_build_info on /metrics.
+func serveOnce(t *testing.T, bin string) {
+	t.Helper()
+	config := filepath.Join(t.TempDir(), "exporter.yml")
+	if err := os.WriteFile(config, []byte("host: {enabled: true}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "exporter", "--config.file="+config, "--web.listen-address="+addr)
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := client.Get("http://" + addr + "/metrics")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, want := range []string{"\nnode_load1 ", "\ngolive_build_info{"} {
+				if !strings.Contains(string(body), want) {
+					t.Errorf("the exporter build's /metrics lacks %q", strings.TrimSpace(want))
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the exporter build did not serve /metrics: %v\n%s", err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
