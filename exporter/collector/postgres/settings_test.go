@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -142,5 +143,30 @@ func TestSettingsFollowAReload(t *testing.T) {
 	}
 	if now != 987.654 {
 		t.Errorf("after ALTER SYSTEM and a reload: %v, want 987.654", now)
+	}
+}
+
+// Concurrent scrapes use different connections, so each backend has its own
+// settings version; every scrape must still report the settings.
+func TestSettingsUnderConcurrentScrapes(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	c := newTestCollector(t, Config{Name: "primary", DSN: secret.Secret(dsn), MaxConns: 3})
+	ctx := testenv.Context(t, 30*time.Second)
+	errs := make(chan error, 12)
+	for range 12 {
+		go func() {
+			got, err := scrapeOnce(ctx, t, c.Update)
+			if err == nil {
+				if _, ok := got.value(t, "pg_settings_max_connections", map[string]string{"server": "primary"}); !ok {
+					err = errors.New("pg_settings_max_connections missing")
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 12 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
