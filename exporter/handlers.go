@@ -133,11 +133,26 @@ func (a *App) serveProbe(w http.ResponseWriter, r *http.Request) {
 	a.expose(w, r, reg)
 }
 
+// expose writes g's metrics in the format the scraper asked for, gzipped when
+// it accepts gzip (see gzip.go for why not promhttp's own compression).
 func (a *App) expose(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer) {
-	promhttp.HandlerFor(g, promhttp.HandlerOpts{
-		ErrorLog:      promLogger{a.logger},
-		ErrorHandling: promhttp.ContinueOnError,
-	}).ServeHTTP(w, r)
+	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{
+		ErrorLog:           promLogger{a.logger},
+		ErrorHandling:      promhttp.ContinueOnError,
+		DisableCompression: true,
+	})
+	w.Header().Add("Vary", "Accept-Encoding")
+	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		h.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	gz := getGzip(w)
+	defer putGzip(gz)
+	h.ServeHTTP(gzipResponse{ResponseWriter: w, gz: gz}, r)
+	if err := gz.Close(); err != nil {
+		a.logger.Debug("writing the gzipped response failed", "err", err)
+	}
 }
 
 func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {

@@ -5,7 +5,7 @@
 # every monitored host) and the default all-in-one build. For each, starts the
 # exporter on this host's PostgreSQL and Redis (host collectors on, one HTTP
 # probe of a local endpoint), does SCRAPES sequential scrapes the way
-# Prometheus does (with the timeout header), and prints exporter CPU per
+# Prometheus does (its Accept header, gzip, the timeout header), and prints exporter CPU per
 # scrape, PostgreSQL backend CPU per scrape, RSS afterwards and scrape latency
 # percentiles. The targets are checked on the exporter build, and on the
 # all-in-one build too except for RSS, whose figure is printed for reference
@@ -92,8 +92,12 @@ wait_ready() {
 	done
 	curl -fs -o /dev/null "$url/-/ready"
 }
+# A scrape as Prometheus 2.x makes it: its Accept list (OpenMetrics first),
+# gzip, and the timeout header.
+accept='application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2'
 scrape() {
-	curl -fs -o /dev/null -H 'X-Prometheus-Scrape-Timeout-Seconds: 10' -w '%{time_total}\n' "$url/metrics"
+	curl -fs -o /dev/null -H "Accept: $accept" -H 'Accept-Encoding: gzip' \
+		-H 'X-Prometheus-Scrape-Timeout-Seconds: 10' -w '%{time_total}\n' "$url/metrics"
 }
 
 # measure BINARY: runs its exporter for SCRAPES scrapes and sets cpu_ms,
@@ -167,7 +171,7 @@ report "golive all-in-one build" no
 GOGC=${GOGC:-50} GOMAXPROCS=${GOMAXPROCS:-1} "$work/rss-floor" "127.0.0.1:$PORT" "$PG_DSN" "$REDIS_ADDR" 2>"$work/floor.log" &
 pid=$!
 wait_ready || { echo "rss-floor did not start:"; cat "$work/floor.log"; exit 1; }
-for _ in $(seq $((SCRAPES + 3))); do curl -fs -o /dev/null "$url/metrics"; done
+for _ in $(seq $((SCRAPES + 3))); do scrape >/dev/null; done
 floor_rss=$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
 stop
 echo
