@@ -88,7 +88,7 @@ func (a *App) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(a.process, st.runner.Scrape(ctx))
-	a.expose(w, r, reg)
+	a.expose(w, r, reg, true)
 }
 
 // serveProbe probes one target with one module, blackbox_exporter style: a
@@ -130,19 +130,23 @@ func (a *App) serveProbe(w http.ResponseWriter, r *http.Request) {
 	if !prober.Run(ctx, target, module, reg, logger) {
 		logger.Debug("probe failed")
 	}
-	a.expose(w, r, reg)
+	// A probe's answer is a dozen lines: gzip would save little, and a
+	// central prober answering many probes at once would hold a compressor
+	// (hundreds of KB) per request.
+	a.expose(w, r, reg, false)
 }
 
 // expose writes g's metrics in the format the scraper asked for, gzipped when
-// it accepts gzip (see gzip.go for why not promhttp's own compression).
-func (a *App) expose(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer) {
+// compress is set and it accepts gzip (see gzip.go for why not promhttp's
+// own compression).
+func (a *App) expose(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer, compress bool) {
 	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog:           promLogger{a.logger},
 		ErrorHandling:      promhttp.ContinueOnError,
 		DisableCompression: true,
 	})
 	w.Header().Add("Vary", "Accept-Encoding")
-	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if !compress || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		h.ServeHTTP(w, r)
 		return
 	}
