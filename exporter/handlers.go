@@ -145,8 +145,12 @@ func (a *App) expose(w http.ResponseWriter, r *http.Request, g prometheus.Gather
 		ErrorHandling:      promhttp.ContinueOnError,
 		DisableCompression: true,
 	})
+	if !compress {
+		h.ServeHTTP(w, r)
+		return
+	}
 	w.Header().Add("Vary", "Accept-Encoding")
-	if !compress || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		h.ServeHTTP(w, r)
 		return
 	}

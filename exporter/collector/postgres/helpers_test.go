@@ -22,6 +22,17 @@ type gathered map[string]*dto.MetricFamily
 // scrapeOnce runs update and gathers its metrics through a registry.
 func scrapeOnce(ctx context.Context, t *testing.T, update func(context.Context, chan<- prometheus.Metric) error) (gathered, error) {
 	t.Helper()
+	metrics, err := collect(ctx, update)
+	out, gerr := gather(metrics)
+	if gerr != nil {
+		t.Fatalf("gather: %v", gerr)
+	}
+	return out, err
+}
+
+// collect runs update and returns what it sent. It needs no *testing.T, so
+// tests may call it from several goroutines.
+func collect(ctx context.Context, update func(context.Context, chan<- prometheus.Metric) error) ([]prometheus.Metric, error) {
 	var (
 		metrics []prometheus.Metric
 		wg      sync.WaitGroup
@@ -37,18 +48,22 @@ func scrapeOnce(ctx context.Context, t *testing.T, update func(context.Context, 
 	err := update(ctx, ch)
 	close(ch)
 	wg.Wait()
+	return metrics, err
+}
 
+// gather checks metrics through a pedantic registry and indexes them by name.
+func gather(metrics []prometheus.Metric) (gathered, error) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(constCollector(metrics))
-	families, gerr := reg.Gather()
-	if gerr != nil {
-		t.Fatalf("gather: %v", gerr)
+	families, err := reg.Gather()
+	if err != nil {
+		return nil, err
 	}
 	out := gathered{}
 	for _, f := range families {
 		out[f.GetName()] = f
 	}
-	return out, err
+	return out, nil
 }
 
 type constCollector []prometheus.Metric

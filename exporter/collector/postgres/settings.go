@@ -155,10 +155,11 @@ func (c *settingDescs) store(version string, metrics []prometheus.Metric) {
 		c.byBackend = make(map[uint32]*backendSettings)
 	}
 	if _, known := c.byBackend[pid]; !known && len(c.byBackend) >= maxBackends {
-		idlest := pid
+		var idlest uint32
+		oldest := ^uint64(0)
 		for p, b := range c.byBackend {
-			if idlest == pid || b.lastRead < c.byBackend[idlest].lastRead {
-				idlest = p
+			if b.lastRead < oldest {
+				idlest, oldest = p, b.lastRead
 			}
 		}
 		delete(c.byBackend, idlest)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -152,21 +151,30 @@ func TestSettingsUnderConcurrentScrapes(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
 	c := newTestCollector(t, Config{Name: "primary", DSN: secret.Secret(dsn), MaxConns: 3})
 	ctx := testenv.Context(t, 30*time.Second)
-	errs := make(chan error, 12)
+	type result struct {
+		metrics []prometheus.Metric
+		err     error
+	}
+	results := make(chan result, 12)
 	for range 12 {
 		go func() {
-			got, err := scrapeOnce(ctx, t, c.Update)
-			if err == nil {
-				if _, ok := got.value(t, "pg_settings_max_connections", map[string]string{"server": "primary"}); !ok {
-					err = errors.New("pg_settings_max_connections missing")
-				}
-			}
-			errs <- err
+			metrics, err := collect(ctx, c.Update)
+			results <- result{metrics, err}
 		}()
 	}
 	for range 12 {
-		if err := <-errs; err != nil {
-			t.Error(err)
+		r := <-results
+		if r.err != nil {
+			t.Error(r.err)
+			continue
+		}
+		got, err := gather(r.metrics)
+		if err != nil {
+			t.Errorf("gather: %v", err)
+			continue
+		}
+		if _, ok := got.value(t, "pg_settings_max_connections", map[string]string{"server": "primary"}); !ok {
+			t.Error("a concurrent scrape lacks pg_settings_max_connections")
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -180,7 +179,7 @@ func startStandby(ctx context.Context, t *testing.T, primaryDSN string) string {
 		}
 	}
 
-	port := freePort(t)
+	port := closedPort(t)
 	server := exec.Command(filepath.Join(bindir, "postgres"), "-D", data, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
 		"-c", "cluster_name="+standbyName, "-c", "hot_standby=on",
@@ -250,16 +249,6 @@ func runAs(t *testing.T) (cred *syscall.Credential, uid, gid int) {
 	uid, _ = strconv.Atoi(u.Uid)
 	gid, _ = strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func exec1(ctx context.Context, t *testing.T, dsn, sql string) {
