@@ -42,6 +42,8 @@ func Run(t *testing.T, open Opener) {
 		"OutboxClaimLeaseComplete":  testOutboxClaim,
 		"OutboxConcurrentClaimants": testOutboxConcurrentClaims,
 		"DueBreaches":               testDueBreaches,
+		"GateDecisions":             testGateDecisions,
+		"FiringOccurrences":         testFiringOccurrences,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open) })
