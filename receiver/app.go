@@ -25,6 +25,7 @@ import (
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
+	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/ingest"
 	"github.com/golive-ops/golive/receiver/metrics"
@@ -71,6 +72,7 @@ type App struct {
 	handler http.Handler
 	webCfg  string
 	worker  *notify.Worker
+	gates   *gate.Service
 }
 
 // New opens the store (running migrations) and wires everything.
@@ -155,6 +157,10 @@ func (a *App) wire(o Options, secrets config.Secrets) error {
 	authn := auth.New(auth.Options{BearerToken: secrets.BearerToken, BasicUser: secrets.BasicUser,
 		BasicPassword: secrets.BasicPassword, AllowLoopback: cfg.Auth.InsecureAllowUnauthenticatedLoopback,
 		Disabled: cfg.Auth.Disabled}, a.log)
+	if a.gates, err = gate.New(gate.Options{Section: cfg.Gate, Store: a.store, Registry: a.reg, Allowed: authn.Allowed,
+		Logger: a.log.With("component", "gate"), Now: o.Now}); err != nil {
+		return err
+	}
 	return a.routes(authn, o.Now)
 }
 
@@ -180,6 +186,7 @@ func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 	mux.Handle("/api/v1/incidents/", authn.Wrap(protected))
 	mux.Handle("/ui", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
+	a.gates.Register(mux) // each gate route authenticates itself (Flagger sends no headers)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("OK\n")) })
 	mux.HandleFunc("GET /-/ready", a.ready)
@@ -204,6 +211,10 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Engine is the incident engine (for tests and the notify worker).
 func (a *App) Engine() *incident.Engine { return a.engine }
+
+// Gates evaluates the configured rollout gates (the rollout runner calls
+// Gates().Evaluate in-process).
+func (a *App) Gates() *gate.Service { return a.gates }
 
 // Store is the receiver's store (the outbox worker claims from it).
 func (a *App) Store() store.Store { return a.store }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/yamlx"
+	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/store"
@@ -35,6 +36,8 @@ type Config struct {
 	// Notify routes incident changes to channels by priority (R5.1's
 	// lists); without channels nothing is sent.
 	Notify notify.Config `yaml:"notify"`
+	// Gate is the prometheus: and gates: sections (rollout gates).
+	Gate gate.Section `yaml:",inline"`
 }
 
 // Storage selects exactly one backend; neither means SQLite at
@@ -253,6 +256,7 @@ func (c *Config) setDirectory(dir string) {
 		join(&c.Storage.Postgres.DSNFile)
 	}
 	c.Notify.RelativeTo(dir)
+	c.Gate.RelativeTo(dir)
 }
 
 // Secrets are the resolved credentials.
