@@ -200,29 +200,33 @@ func (g *Config) validate(field string, havePrometheus bool) error {
 	needsTraffic := false
 	for j := range g.Checks {
 		c := &g.Checks[j]
+		cl := c.line
+		if g.line > 0 && cl > 0 {
+			cl += g.line - 1 // c.line counts from the gate's own (re-decoded) node
+		}
 		cf := fmt.Sprintf("%s.checks[%d]", field, j)
 		if !nameRE.MatchString(c.Name) {
-			return fmt.Errorf("%s: %q must be 1-63 letters, digits, '_', '.', '-'", at(c.line, cf+".name"), c.Name)
+			return fmt.Errorf("%s: %q must be 1-63 letters, digits, '_', '.', '-'", at(cl, cf+".name"), c.Name)
 		}
 		if names[c.Name] {
-			return fmt.Errorf("%s: check %q is defined twice in this gate", at(c.line, cf+".name"), c.Name)
+			return fmt.Errorf("%s: check %q is defined twice in this gate", at(cl, cf+".name"), c.Name)
 		}
 		names[c.Name] = true
 		if err := validQuery(c.Query); err != nil {
-			return fmt.Errorf("%s: %w", at(c.line, cf+".query"), err)
+			return fmt.Errorf("%s: %w", at(cl, cf+".query"), err)
 		}
 		if _, err := engine.ParseOp(c.Op); err != nil {
-			return fmt.Errorf("%s: %w", at(c.line, cf+".op"), err)
+			return fmt.Errorf("%s: %w", at(cl, cf+".op"), err)
 		}
 		if err := validThreshold(c.Threshold); err != nil {
-			return fmt.Errorf("%s: %w", at(c.line, cf+".threshold"), err)
+			return fmt.Errorf("%s: %w", at(cl, cf+".threshold"), err)
 		}
 		switch c.OnBreach {
 		case "":
 			c.OnBreach = string(engine.Hold)
 		case string(engine.Hold), string(engine.Rollback):
 		default:
-			return fmt.Errorf("%s: %q is not hold or rollback", at(c.line, cf+".on_breach"), c.OnBreach)
+			return fmt.Errorf("%s: %q is not hold or rollback", at(cl, cf+".on_breach"), c.OnBreach)
 		}
 		needsTraffic = needsTraffic || c.NeedsTraffic
 	}
