@@ -1,0 +1,78 @@
+package receiver
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/alertmanager/template"
+
+	"github.com/golive-ops/golive/receiver/webhook"
+)
+
+// The demo receiver answers its go-live gate at once: hold, saying
+// Prometheus is not reachable; a critical alert from Alertmanager then
+// turns it into rollback, end to end through the webhook and the store.
+func TestDemoGateAnswersAtOnce(t *testing.T) {
+	cfg := demoConfig(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Gate.Prometheus.URL = "http://" + l.Addr().String() // closed: nothing answers
+	l.Close()
+	cfg.Gate.Gates[0].MinInterval = 0 // evaluate every call (model.Duration 0 = no cache)
+	app := startApp(t, cfg)
+
+	get := func() map[string]any {
+		t.Helper()
+		resp, err := http.Get(app.url + "/api/v1/gates/go-live")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET gate: %d %s", resp.StatusCode, b)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := get()
+	if d["decision"] != "hold" || !strings.Contains(toJSON(t, d["reasons"]), "is not reachable") {
+		t.Fatalf("demo gate: %v %v", d["decision"], d["reasons"])
+	}
+
+	m := webhook.Message{Version: "4", GroupKey: `{}:{alertname="HTTPErrorRateHigh"}`}
+	m.Receiver, m.Status = "golive", "firing"
+	m.Alerts = append(m.Alerts, template.Alert{Status: "firing", Fingerprint: "c0ffee", StartsAt: time.Now().Add(-time.Minute),
+		Labels:      map[string]string{"alertname": "HTTPErrorRateHigh", "service": "web", "severity": "critical"},
+		Annotations: map[string]string{"value": "0.62"}})
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := post(t, app.url+DefaultWebhookPath, body); code != http.StatusOK {
+		t.Fatalf("webhook: %d %s", code, out)
+	}
+	d = get()
+	if d["decision"] != "rollback" || !strings.Contains(toJSON(t, d["reasons"]), "alert HTTPErrorRateHigh (critical) is firing") ||
+		!strings.Contains(toJSON(t, d["incidents"]), `"priority":"P0"`) {
+		t.Fatalf("after a critical alert: %v %v %v", d["decision"], d["reasons"], d["incidents"])
+	}
+}
+
+func toJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
