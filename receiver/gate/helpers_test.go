@@ -197,3 +197,13 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func yamlStrict(doc string, out any) error {
+	if err := yamlx.Strict(strings.NewReader(doc), out); err != nil {
+		return err
+	}
+	if s, ok := out.(*Section); ok {
+		return s.Validate()
+	}
+	return nil
+}
