@@ -244,13 +244,28 @@ func decide(spec Spec, g gathered, prev map[string]int) Result {
 	}
 
 	consecutive := max(spec.Consecutive, 1)
+	// Checks failing with the same error (Prometheus down) share one
+	// reason, in check order: the reason list is what people read.
+	var (
+		failed   = map[string][]string{}
+		errOrder []string
+	)
 	for i, c := range spec.Checks {
 		cr := judge(c, g.checks[i], prev[c.Name], consecutive, enoughTraffic)
 		res.Checks = append(res.Checks, cr)
-		if c.ObserveOnly || cr.Effect == Proceed {
-			continue
+		switch {
+		case c.ObserveOnly || cr.Effect == Proceed:
+		case cr.Status == StatusError:
+			if _, ok := failed[cr.Error]; !ok {
+				errOrder = append(errOrder, cr.Error)
+			}
+			failed[cr.Error] = append(failed[cr.Error], cr.Name)
+		default:
+			acc.add(cr.Effect, "%s", describe(cr, consecutive, res.Traffic))
 		}
-		acc.add(cr.Effect, "%s", describe(cr, consecutive, res.Traffic))
+	}
+	for _, e := range errOrder {
+		acc.add(Hold, "%s: query failed: %s", strings.Join(failed[e], ", "), e)
 	}
 	res.Decision = acc.d
 	res.Reasons = acc.reasons
@@ -315,8 +330,6 @@ func worstValue(op Op, samples []Sample) (float64, bool) {
 
 func describe(cr CheckResult, consecutive int, t *Traffic) string {
 	switch cr.Status {
-	case StatusError:
-		return fmt.Sprintf("%s: query failed: %s", cr.Name, cr.Error)
 	case StatusNoData:
 		return fmt.Sprintf("%s: no data", cr.Name)
 	case StatusLowTraffic:

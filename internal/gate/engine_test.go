@@ -19,7 +19,6 @@ type fakeEvidence struct {
 	errs      map[string]error
 	readiness Readiness
 	readyErr  error
-	queried   []string
 }
 
 func (f *fakeEvidence) FiringAlerts(context.Context) ([]Alert, error) { return f.alerts, f.alertsErr }
@@ -112,7 +111,7 @@ func TestEvaluate(t *testing.T) {
 		{name: "Prometheus down everywhere holds, never proceeds", ev: func(f *fakeEvidence) {
 			down := errors.New("unreachable")
 			f.errs = map[string]error{"err": down, "lat": down, "cpu": down, "mem": down, "rps": down}
-		}, want: Hold, reason: "error_rate: query failed: unreachable"},
+		}, want: Hold, reason: "hold: error_rate, avg_response_seconds, cpu, memory: query failed: unreachable"},
 		{name: "low traffic holds ratio checks", ev: func(f *fakeEvidence) { f.values["rps"] = []float64{0.2, 0.3} },
 			want: Hold, reason: "error_rate: not enough traffic (0.5 < 1)"},
 		{name: "low traffic hides a ratio breach from rollback", ev: func(f *fakeEvidence) {

@@ -86,10 +86,10 @@ type Config struct {
 }
 
 // UnmarshalYAML decodes strictly and remembers the line for errors.
-func (c *Config) UnmarshalYAML(n *yaml.Node) error {
+func (g *Config) UnmarshalYAML(n *yaml.Node) error {
 	type plain Config
-	c.line = n.Line
-	return yamlx.DecodeStrict(n, (*plain)(c))
+	g.line = n.Line
+	return yamlx.DecodeStrict(n, (*plain)(g))
 }
 
 // Incidents selects open incidents that roll the gate back.

@@ -138,7 +138,7 @@ func (e *evidence) queryReason(err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("Prometheus at %s did not answer in time", server) //nolint:staticcheck // a proper noun
 	case errors.As(err, &opErr):
-		return fmt.Errorf("Prometheus at %s is not reachable: %v", server, opErr.Err) //nolint:staticcheck // a proper noun
+		return fmt.Errorf("Prometheus at %s is not reachable: %w", server, opErr.Err) //nolint:staticcheck // a proper noun
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {

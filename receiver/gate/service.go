@@ -22,7 +22,7 @@ import (
 	"github.com/golive-ops/golive/receiver/store"
 )
 
-// ErrUnknownGate: no gate of that name is configured.
+// ErrUnknownGate is returned for a gate name the config does not define.
 var ErrUnknownGate = errors.New("unknown gate")
 
 // Decision is one stored gate decision: what every endpoint answers and
