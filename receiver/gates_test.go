@@ -1,10 +1,14 @@
 package receiver
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,4 +79,26 @@ func toJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// `golive check-config` (the receiver's --config.check) names the line and
+// field of a bad gate.
+func TestCheckConfigCoversGates(t *testing.T) {
+	for _, tt := range []struct{ check, want string }{
+		{`{name: mem, query: 'max(y)', op: "=>", threshold: 0.8}`, `line 7: gates[0].checks[1].op: "=>" is not one of`},
+		{`{name: mem, query: 'rate(y[5m]', op: ">", threshold: 0.8}`, `line 7: gates[0].checks[1].query: bad PromQL "rate(y[5m]"`},
+		{`{name: mem, query: 'max(y)', op: ">", threshold: 0.8, on_breach: abort}`, `line 7: gates[0].checks[1].on_breach: "abort" is not hold or rollback`},
+		{`{name: mem, query: 'max(y)', op: ">", treshold: 0.8}`, `unknown field "treshold"`},
+	} {
+		doc := "auth: {insecure_allow_unauthenticated_loopback: true}\nprometheus: {url: http://127.0.0.1:9090}\ngates:\n  - name: go-live\n    checks:\n" +
+			"      - {name: cpu, query: 'max(x)', op: \">\", threshold: 0.8}\n      - " + tt.check + "\n"
+		file := filepath.Join(t.TempDir(), "receiver.yml")
+		if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		if code := Command(context.Background(), envFor(&out, &errb, "--config.file="+file, "--config.check")); code == 0 || !strings.Contains(errb.String(), tt.want) {
+			t.Errorf("%s: exit %d, stderr %q, want it to say %q", tt.check, code, errb.String(), tt.want)
+		}
+	}
 }

@@ -89,12 +89,9 @@ func FuzzFlaggerPayload(f *testing.F) {
 	f.Add(`{"name":"podinfo","namespace":"test","phase":"Progressing","checksum":"85d557f47b","metadata":{"gate":"go-live","token":"t"}}`)
 	f.Add(`{"metadata":{"gate":"nope"}}`)
 	f.Add(`[`)
-	fx := (*fixture)(nil)
+	fx := newFixture(f, nil)
 	f.Fuzz(func(t *testing.T, body string) {
-		if fx == nil {
-			fx = newFixture(&testing.T{}, nil)
-		}
-		code, _ := fx.do(&testing.T{}, "POST", "/api/v1/gates/flagger/proceed?gate=go-live", body)
+		code, _ := fx.do(t, "POST", "/api/v1/gates/flagger/proceed?gate=go-live", body)
 		switch code {
 		case 200, 400, 401, 403, 404:
 		default:

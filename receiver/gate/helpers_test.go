@@ -31,7 +31,7 @@ type fakeProm struct {
 	queries atomic.Int64
 }
 
-func newFakeProm(t *testing.T) *fakeProm {
+func newFakeProm(t testing.TB) *fakeProm {
 	p := &fakeProm{values: map[string][]float64{}}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/v1/query" {
@@ -96,7 +96,7 @@ gates:
 
 const testToken = "s3cr3t-gate-token-7f1e"
 
-func parseSection(t *testing.T, doc string) Section {
+func parseSection(t testing.TB, doc string) Section {
 	t.Helper()
 	var s Section
 	if err := yamlx.Strict(strings.NewReader(doc), &s); err != nil {
@@ -135,7 +135,7 @@ func openStore(t testing.TB) store.Store {
 	return s
 }
 
-func newFixture(t *testing.T, st store.Store) *fixture {
+func newFixture(t testing.TB, st store.Store) *fixture {
 	t.Helper()
 	prom := newFakeProm(t)
 	prom.healthy()
@@ -161,7 +161,7 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 }
 
 // do sends a request to the gate routes and returns status and body.
-func (f *fixture) do(t *testing.T, method, target, body string, header ...string) (int, string) {
+func (f *fixture) do(t testing.TB, method, target, body string, header ...string) (int, string) {
 	t.Helper()
 	req := httptest.NewRequest(method, target, strings.NewReader(body))
 	for i := 0; i+1 < len(header); i += 2 {
