@@ -33,9 +33,13 @@ type Handler struct {
 	Auth         *auth.Authenticator
 	Limits       webhook.Limits
 	MaxBodyBytes int64
-	// Timeout bounds the storage work of one request (default 30s), so a
-	// hung database answers 503 instead of holding Alertmanager.
+	// Timeout bounds the storage work of one request, and the wait for
+	// InFlight (default 5s), so a hung database or a queue of large
+	// webhooks answers 503 while Alertmanager still waits.
 	Timeout time.Duration
+	// InFlight bounds the bytes of webhook bodies being read, decoded and
+	// stored at once (nil: unbounded); see NewInFlight.
+	InFlight *InFlight
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	Now     func() time.Time
@@ -75,6 +79,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, 
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return metrics.ResultMediaType, http.StatusUnsupportedMediaType, "Content-Type must be application/json"
 	}
+	if r.ContentLength > h.MaxBodyBytes {
+		return metrics.ResultTooLarge, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)
+	}
+	release, err := h.InFlight.acquire(r.Context(), h.weight(r), h.timeout())
+	if err != nil {
+		// 503, never 429: Alertmanager retries 5xx and drops 4xx.
+		return metrics.ResultUnavailable, http.StatusServiceUnavailable, err.Error()
+	}
+	defer release()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -91,12 +104,24 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, 
 	return h.store(w, r, m, body, start)
 }
 
-func (h *Handler) store(w http.ResponseWriter, r *http.Request, m *webhook.Message, body []byte, start time.Time) (string, int, string) {
-	timeout := h.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+// weight is what a request may cost: its declared length, or the most a
+// body may be when it declares none (chunked).
+func (h *Handler) weight(r *http.Request) int64 {
+	if r.ContentLength > 0 {
+		return r.ContentLength
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	return h.MaxBodyBytes
+}
+
+func (h *Handler) timeout() time.Duration {
+	if h.Timeout <= 0 {
+		return 5 * time.Second
+	}
+	return h.Timeout
+}
+
+func (h *Handler) store(w http.ResponseWriter, r *http.Request, m *webhook.Message, body []byte, start time.Time) (string, int, string) {
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout())
 	defer cancel()
 	res, err := h.Ingester.Ingest(ctx, m, body)
 	if err != nil {

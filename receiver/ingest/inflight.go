@@ -1,0 +1,44 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// InFlight is a byte-weighted semaphore over webhook bodies. Decoding and
+// storing a webhook costs about six times its body at the peak (the body,
+// the decoded alerts, their JSON columns and bind arguments), so bounding
+// the bytes in flight bounds the receiver's memory: with the default 64 MiB,
+// two 32 MiB webhooks at a time, or any number of small ones.
+type InFlight struct {
+	max int64
+	sem *semaphore.Weighted
+}
+
+// NewInFlight allows max bytes of bodies at once (max > 0).
+func NewInFlight(max int64) *InFlight {
+	return &InFlight{max: max, sem: semaphore.NewWeighted(max)}
+}
+
+// acquire waits up to timeout for n bytes; a body larger than the whole
+// budget waits for all of it (it then runs alone). A nil InFlight allows
+// everything.
+func (f *InFlight) acquire(ctx context.Context, n int64, timeout time.Duration) (release func(), err error) {
+	if f == nil {
+		return func() {}, nil
+	}
+	n = min(n, f.max)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := f.sem.Acquire(ctx, n); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("busy: other webhooks hold the %d bytes allowed in flight (webhook.max_in_flight_bytes), retry later", f.max)
+		}
+		return nil, fmt.Errorf("request ended while waiting: %w", err)
+	}
+	return func() { f.sem.Release(n) }, nil
+}
