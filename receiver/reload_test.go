@@ -116,7 +116,9 @@ func TestCommandReloadsOnSIGHUP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- Command(ctx, envFor(&stdout, &stderr, "--config.file="+file, "--web.listen-address="+addr)) }()
+	go func() {
+		done <- Command(ctx, envFor(&stdout, &stderr, "--config.file="+file, "--web.listen-address="+addr))
+	}()
 	defer func() { cancel(); <-done }()
 	url := "http://" + addr
 	waitLogged(t, &stderr, func() bool {

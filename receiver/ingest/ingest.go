@@ -40,9 +40,9 @@ type Handler struct {
 	// InFlight bounds the bytes of webhook bodies being read, decoded and
 	// stored at once (nil: unbounded); see NewInFlight.
 	InFlight *InFlight
-	Metrics *metrics.Metrics
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Metrics  *metrics.Metrics
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Response is the JSON body of a 200.
