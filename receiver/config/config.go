@@ -182,7 +182,7 @@ func Default() Config {
 	return Config{
 		Storage: Storage{Timeout: d(5 * time.Second)},
 		Webhook: Webhook{MaxBodyBytes: 32 << 20, MaxAlerts: 20000, MaxLabels: 256, MaxValueBytes: 64 << 10, MaxFutureSkew: d(10 * time.Minute),
-			MaxInFlightBytes: 64 << 20},
+			MaxInFlightBytes: 32 << 20},
 		Incidents: Incidents{
 			GroupBy:      []string{"alertname", "service|instance"},
 			ReopenWindow: d(30 * time.Minute),

@@ -10,10 +10,10 @@ import (
 )
 
 // InFlight is a byte-weighted semaphore over webhook bodies. Decoding and
-// storing a webhook costs about six times its body at the peak (the body,
+// storing a webhook costs about seven times its body at the peak (the body,
 // the decoded alerts, their JSON columns and bind arguments), so bounding
-// the bytes in flight bounds the receiver's memory: with the default 64 MiB,
-// two 32 MiB webhooks at a time, or any number of small ones.
+// the bytes in flight bounds the receiver's memory: with the default 32 MiB,
+// one 32 MiB webhook at a time, or any number of small ones.
 type InFlight struct {
 	max int64
 	sem *semaphore.Weighted
