@@ -48,23 +48,6 @@ func writeYAML(t *testing.T, path string, n *yaml.Node) string {
 	return writeFile(t, path, b)
 }
 
-// setFileRefs points every value of key in the tree (at any depth) at path.
-func setFileRefs(n *yaml.Node, key, path string) int {
-	count := 0
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key && n.Content[i+1].Kind == yaml.ScalarNode {
-				n.Content[i+1].Value = path
-				count++
-			}
-		}
-	}
-	for _, c := range n.Content {
-		count += setFileRefs(c, key, path)
-	}
-	return count
-}
-
 // runTool runs a checker and fails the test with its output if it fails.
 func runTool(t *testing.T, bin string, args ...string) {
 	t.Helper()

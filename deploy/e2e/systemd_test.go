@@ -80,10 +80,10 @@ func TestReceiverUnitBoundsMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var max, soft int64
+	var hard, soft int64
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "MemoryMax="); ok {
-			max = bytesOf(t, v)
+			hard = bytesOf(t, v)
 		}
 		if v, ok := strings.CutPrefix(line, "Environment=GOMEMLIMIT="); ok {
 			soft = bytesOf(t, v)
@@ -91,8 +91,8 @@ func TestReceiverUnitBoundsMemory(t *testing.T) {
 	}
 	// 265 MiB is the measured peak live heap of four concurrent 32 MiB
 	// webhooks under the default in-flight budget.
-	if max == 0 || soft == 0 || soft >= max || soft < 2*265<<20 {
-		t.Fatalf("MemoryMax=%d GOMEMLIMIT=%d: want both, GOMEMLIMIT below MemoryMax and at least twice the 265 MiB peak heap", max, soft)
+	if hard == 0 || soft == 0 || soft >= hard || soft < 2*265<<20 {
+		t.Fatalf("MemoryMax=%d GOMEMLIMIT=%d: want both, GOMEMLIMIT below MemoryMax and at least twice the 265 MiB peak heap", hard, soft)
 	}
 }
 

@@ -19,9 +19,9 @@ type InFlight struct {
 	sem *semaphore.Weighted
 }
 
-// NewInFlight allows max bytes of bodies at once (max > 0).
-func NewInFlight(max int64) *InFlight {
-	return &InFlight{max: max, sem: semaphore.NewWeighted(max)}
+// NewInFlight allows limit bytes of bodies at once (limit > 0).
+func NewInFlight(limit int64) *InFlight {
+	return &InFlight{max: limit, sem: semaphore.NewWeighted(limit)}
 }
 
 // acquire waits up to timeout for n bytes; a body larger than the whole
