@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -24,16 +23,14 @@ func NewInFlight(limit int64) *InFlight {
 	return &InFlight{max: limit, sem: semaphore.NewWeighted(limit)}
 }
 
-// acquire waits up to timeout for n bytes; a body larger than the whole
+// acquire waits until ctx ends for n bytes; a body larger than the whole
 // budget waits for all of it (it then runs alone). A nil InFlight allows
 // everything.
-func (f *InFlight) acquire(ctx context.Context, n int64, timeout time.Duration) (release func(), err error) {
+func (f *InFlight) acquire(ctx context.Context, n int64) (release func(), err error) {
 	if f == nil {
 		return func() {}, nil
 	}
 	n = min(n, f.max)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	if err := f.sem.Acquire(ctx, n); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("busy: other webhooks hold the %d bytes allowed in flight (webhook.max_in_flight_bytes), retry later", f.max)

@@ -33,8 +33,8 @@ type Handler struct {
 	Auth         *auth.Authenticator
 	Limits       webhook.Limits
 	MaxBodyBytes int64
-	// Timeout bounds the storage work of one request, and the wait for
-	// InFlight (default 5s), so a hung database or a queue of large
+	// Timeout bounds the wait for InFlight and the storage work of one
+	// request together (default 5s), so a hung database or a queue of large
 	// webhooks answers 503 while Alertmanager still waits.
 	Timeout time.Duration
 	// InFlight bounds the bytes of webhook bodies being read, decoded and
@@ -82,7 +82,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, 
 	if r.ContentLength > h.MaxBodyBytes {
 		return metrics.ResultTooLarge, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)
 	}
-	release, err := h.InFlight.acquire(r.Context(), h.weight(r), h.timeout())
+	// One deadline for the wait below and the storage work: a webhook is
+	// answered within Timeout (plus reading its body) however it is held up.
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout())
+	defer cancel()
+	release, err := h.InFlight.acquire(ctx, h.weight(r))
 	if err != nil {
 		// 503, never 429: Alertmanager retries 5xx and drops 4xx.
 		return metrics.ResultUnavailable, http.StatusServiceUnavailable, err.Error()
@@ -101,7 +105,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, 
 	if err != nil {
 		return metrics.ResultBadRequest, http.StatusBadRequest, err.Error()
 	}
-	return h.store(w, r, m, body, start)
+	return h.store(ctx, w, m, body, start)
 }
 
 // weight is what a request may cost: its declared length, or the most a
@@ -120,9 +124,7 @@ func (h *Handler) timeout() time.Duration {
 	return h.Timeout
 }
 
-func (h *Handler) store(w http.ResponseWriter, r *http.Request, m *webhook.Message, body []byte, start time.Time) (string, int, string) {
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout())
-	defer cancel()
+func (h *Handler) store(ctx context.Context, w http.ResponseWriter, m *webhook.Message, body []byte, start time.Time) (string, int, string) {
 	res, err := h.Ingester.Ingest(ctx, m, body)
 	if err != nil {
 		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
