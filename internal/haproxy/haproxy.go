@@ -273,8 +273,12 @@ const (
 )
 
 // InMaint reports whether the server is in maintenance for any reason.
+// AdminConfigMaint alone is not one: `disabled` in the configuration sets
+// it together with AdminForcedMaint, and `set server … state ready` clears
+// only the latter, leaving 0x04 as a record of the configuration while the
+// server takes traffic (measured on 2.6.12: admin state 4, op state 2).
 func (s Server) InMaint() bool {
-	return s.AdminState&(AdminForcedMaint|AdminInheritedMaint|AdminConfigMaint|AdminResolverMaint|AdminHostnameMaint) != 0
+	return s.AdminState&(AdminForcedMaint|AdminInheritedMaint|AdminResolverMaint|AdminHostnameMaint) != 0
 }
 
 // Draining reports whether the server is drained (and not in maintenance).
@@ -446,7 +450,7 @@ func serverNames(servers []Server) string {
 // the servers already changed as they are: the caller decides whether to
 // re-apply the returned previous split (a rollout does).
 func (c *Client) Apply(ctx context.Context, backend string, split Split) (previous Split, err error) {
-	names := split.names()
+	names := split.Names()
 	for _, n := range names {
 		if err := checkNames(backend, n); err != nil {
 			return nil, err
@@ -498,7 +502,8 @@ func orAny(s State) State {
 	return s
 }
 
-func (s Split) names() []string {
+// Names are the split's server names, sorted.
+func (s Split) Names() []string {
 	names := make([]string, 0, len(s))
 	for n := range s {
 		names = append(names, n)
