@@ -355,8 +355,9 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 }
 
 // runBackground runs the SLA scanner, the outbox worker and retention of
-// the config in use, and restarts them on the new one after a reload
-// (outbox leases make the old and the new worker safe side by side).
+// the config in use, and after a reload stops them and starts them on the
+// new one. A send cut short by the stop is retried as any failed attempt
+// (the outbox is at least once), and webhooks keep being stored meanwhile.
 func (a *App) runBackground(ctx context.Context) {
 	for {
 		g := a.gen.Load()
