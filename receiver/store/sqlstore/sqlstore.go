@@ -41,8 +41,8 @@ type Options struct {
 	CheckSpace func() error
 }
 
-// DefaultTimeout is well under Alertmanager's shortest useful notify
-// timeout (10s), so a hung store answers 503 while Alertmanager still
+// DefaultTimeout is well under the 10s Alertmanager's notify timeout can be
+// set to, so a hung store answers 503 while Alertmanager still
 // waits and its retry is not blocked behind a hung request.
 const DefaultTimeout = 5 * time.Second
 
