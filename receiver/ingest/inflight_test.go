@@ -18,6 +18,7 @@ import (
 
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/metrics"
+	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/webhook"
 )
 
@@ -29,7 +30,7 @@ type blocking struct {
 	entered      chan struct{}
 }
 
-func (b *blocking) Ingest(ctx context.Context, _ *webhook.Message, raw []byte) (incident.Result, error) {
+func (b *blocking) Ingest(_ context.Context, _ *webhook.Message, raw []byte) (incident.Result, error) {
 	n := b.in.Add(int64(len(raw)))
 	for {
 		m := b.maxBytes.Load()
@@ -39,11 +40,9 @@ func (b *blocking) Ingest(ctx context.Context, _ *webhook.Message, raw []byte) (
 	}
 	b.entered <- struct{}{}
 	defer b.in.Add(-int64(len(raw)))
-	select {
-	case <-b.release:
-	case <-ctx.Done():
-		return incident.Result{}, ctx.Err()
-	}
+	// Holds past its deadline on purpose: the budget stays taken until the
+	// test lets go, whatever the clock does.
+	<-b.release
 	return incident.Result{}, nil
 }
 
@@ -108,5 +107,46 @@ func TestInFlightBoundsConcurrentBytes(t *testing.T) {
 			t.Errorf("chunked=%v after the budget is free: %d, want 200", chunked, c)
 		}
 		<-ing.entered
+	}
+}
+
+// deadlineProbe records the budget the handler gave the store.
+type deadlineProbe struct {
+	left    time.Duration
+	storeTO time.Duration
+}
+
+func (d *deadlineProbe) Ingest(ctx context.Context, _ *webhook.Message, _ []byte) (incident.Result, error) {
+	dl, _ := ctx.Deadline()
+	d.left = time.Until(dl)
+	d.storeTO, _ = store.TimeoutFrom(ctx)
+	return incident.Result{}, nil
+}
+
+// A webhook gets Timeout plus PerAlert for each alert, and the store is
+// told so (its own bound would cut a 20,000-alert webhook short forever).
+func TestBudgetGrowsWithAlerts(t *testing.T) {
+	probe := &deadlineProbe{}
+	h := &Handler{Ingester: probe, MaxBodyBytes: 1 << 20, Timeout: time.Second,
+		Metrics: metrics.New(prometheus.NewRegistry(), nil, slog.New(slog.DiscardHandler)),
+		Logger:  slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) }}
+	var alerts []string
+	for i := range 2000 {
+		alerts = append(alerts, fmt.Sprintf(`{"status":"firing","labels":{"alertname":"A"},"fingerprint":"f%d","startsAt":"2025-03-01T11:00:00Z"}`, i))
+	}
+	b := `{"version":"4","groupKey":"g","receiver":"r","status":"firing","alerts":[` + strings.Join(alerts, ",") + `]}`
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	want := time.Second + 2000*PerAlert
+	if probe.left > want || probe.left < want-time.Second {
+		t.Errorf("store deadline %s away, want about %s", probe.left, want)
+	}
+	if probe.storeTO > want || probe.storeTO < want-time.Second {
+		t.Errorf("store.TimeoutFrom = %s, want about %s", probe.storeTO, want)
 	}
 }

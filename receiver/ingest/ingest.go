@@ -83,10 +83,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, 
 		return metrics.ResultTooLarge, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)
 	}
 	// One deadline for the wait below and the storage work: a webhook is
-	// answered within Timeout (plus reading its body) however it is held up.
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout())
-	defer cancel()
-	release, err := h.InFlight.acquire(ctx, h.weight(r))
+	// answered within Timeout (plus reading its body, plus PerAlert for
+	// each of its alerts) however it is held up.
+	arrived := time.Now()
+	wait, cancelWait := context.WithTimeout(r.Context(), h.timeout())
+	defer cancelWait()
+	release, err := h.InFlight.acquire(wait, h.weight(r))
 	if err != nil {
 		// 503, never 429: Alertmanager retries 5xx and drops 4xx.
 		return metrics.ResultUnavailable, http.StatusServiceUnavailable, err.Error()
@@ -105,8 +107,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, 
 	if err != nil {
 		return metrics.ResultBadRequest, http.StatusBadRequest, err.Error()
 	}
-	return h.store(ctx, w, m, body, start)
+	// A large webhook is many statements (a few per group), none of them
+	// slow; a hung store still fails its first within the store's bound.
+	budget := h.timeout() + time.Duration(len(m.Alerts))*PerAlert
+	ctx, cancel := context.WithDeadline(r.Context(), arrived.Add(budget))
+	defer cancel()
+	return h.store(store.WithTimeout(ctx, time.Until(arrived.Add(budget))), w, m, body, start)
 }
+
+// PerAlert is the time a webhook gets per alert on top of Timeout, so a
+// 20,000-alert webhook has 45 s by default: Alertmanager waits
+// max(group_interval, 10s) for a notification, and one that can never
+// finish in time would be retried forever. Ten alerts add 20 ms.
+const PerAlert = 2 * time.Millisecond
 
 // weight is what a request may cost: its declared length, or the most a
 // body may be when it declares none (chunked).

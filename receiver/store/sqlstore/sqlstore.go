@@ -94,10 +94,14 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// bound limits one call to the store's timeout (or the caller's earlier
-// deadline).
+// bound limits one call to the store's timeout, or a longer one the caller
+// asked for with store.WithTimeout (and never past ctx's deadline).
 func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.timeout)
+	d := s.timeout
+	if v, ok := store.TimeoutFrom(ctx); ok && v > d {
+		d = v
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // Ping checks both pools answer a query.
