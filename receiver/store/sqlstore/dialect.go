@@ -45,8 +45,10 @@ var Postgres = Dialect{
 	Numbered:   true,
 	ForUpdate:  " FOR UPDATE",
 	SkipLocked: " FOR UPDATE SKIP LOCKED",
-	// The two-key form lives apart from the one-key migration lock.
-	LockGroup:     "SELECT pg_advisory_xact_lock(7470, ?::int)",
+	// Advisory locks are per database: the schema in the first key keeps
+	// receivers in different schemas of one database (and tests) apart.
+	// The two-key form never meets the one-key migration lock.
+	LockGroup:     "SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?::int)",
 	MigrationLock: "SELECT pg_advisory_xact_lock(7470)",
 	// Building an index on a large table may take longer than a webhook.
 	MigrationSetup: "SET LOCAL statement_timeout = 0",
