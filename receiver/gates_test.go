@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,4 +102,43 @@ func TestCheckConfigCoversGates(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q, want it to say %q", tt.check, code, errb.String(), tt.want)
 		}
 	}
+}
+
+// A reload swaps the gates in whole: a gate added to the file answers
+// after POST /-/reload, and the gate metrics survive the new generation.
+func TestReloadChangesGates(t *testing.T) {
+	dir := t.TempDir()
+	file := writeDemo(t, dir, func(s string) string { return s })
+	cfg, err := LoadChecked(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(context.Background(), Options{Config: cfg, ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	srv := httptestServer(t, app)
+	if code, _ := get(t, srv+"/api/v1/gates/canary"); code != http.StatusNotFound {
+		t.Fatalf("gate canary before the reload: %d", code)
+	}
+	writeDemo(t, dir, func(s string) string {
+		return strings.Replace(s, "gates:\n", "gates:\n  - name: canary\n    alerts: ['severity=\"critical\"']\n", 1)
+	})
+	if err := app.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, srv+"/api/v1/gates/canary")
+	if code != http.StatusOK || !strings.Contains(body, `"decision":"proceed"`) {
+		t.Fatalf("gate canary after the reload: %d %s", code, body)
+	}
+	if code, body := get(t, srv+"/metrics"); code != http.StatusOK || !strings.Contains(body, `golive_gate_decisions_total{decision="proceed",gate="canary"} 1`) {
+		t.Fatalf("metrics after the reload: %d\n%s", code, body)
+	}
+}
+
+func httptestServer(t *testing.T, app *App) string {
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

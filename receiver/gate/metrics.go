@@ -9,9 +9,10 @@ import (
 	engine "github.com/golive-ops/golive/internal/gate"
 )
 
-// metrics are labelled by gate and check names from the config only, so
-// their cardinality is bounded by the config.
-type metrics struct {
+// Metrics are the gate metrics, made once per process and shared by the
+// Services that config reloads build. They are labelled by gate and check
+// names from the config only, so their cardinality is bounded by it.
+type Metrics struct {
 	decisions *prometheus.CounterVec
 	cacheHits *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
@@ -19,8 +20,9 @@ type metrics struct {
 	breached  *prometheus.GaugeVec
 }
 
-func newMetrics(reg prometheus.Registerer, gates []Config) *metrics {
-	m := &metrics{
+// NewMetrics registers the gate metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "golive_gate_decisions_total", Help: "Gate evaluations by gate and decision (proceed, hold, rollback).",
 		}, []string{"gate", "decision"}),
@@ -39,16 +41,24 @@ func newMetrics(reg prometheus.Registerer, gates []Config) *metrics {
 		}, []string{"gate", "check"}),
 	}
 	reg.MustRegister(m.decisions, m.cacheHits, m.duration, m.value, m.breached)
+	return m
+}
+
+// init makes every gate's counters exist at zero, so rate() sees the first
+// decision.
+func (m *Metrics) init(gates []Config) {
+	if m == nil {
+		return
+	}
 	for _, g := range gates {
 		for _, d := range []engine.Decision{engine.Proceed, engine.Hold, engine.Rollback} {
 			m.decisions.WithLabelValues(g.Name, string(d))
 		}
 		m.cacheHits.WithLabelValues(g.Name)
 	}
-	return m
 }
 
-func (m *metrics) observe(d Decision, took time.Duration) {
+func (m *Metrics) observe(d Decision, took time.Duration) {
 	if m == nil {
 		return
 	}
@@ -68,7 +78,7 @@ func (m *metrics) observe(d Decision, took time.Duration) {
 	}
 }
 
-func (m *metrics) cacheHit(gate string) {
+func (m *Metrics) cacheHit(gate string) {
 	if m != nil {
 		m.cacheHits.WithLabelValues(gate).Inc()
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
-	"github.com/prometheus/client_golang/prometheus"
 	commoncfg "github.com/prometheus/common/config"
 
 	engine "github.com/golive-ops/golive/internal/gate"
@@ -38,8 +37,8 @@ type Decision struct {
 type Options struct {
 	Section Section
 	Store   store.Store
-	// Registry receives the gate metrics (nil: none).
-	Registry prometheus.Registerer
+	// Metrics, shared across reloads (nil: none).
+	Metrics *Metrics
 	// Allowed is the receiver's own authentication, accepted for every
 	// gate besides the gate's token (nil: only gate tokens).
 	Allowed   func(*http.Request) bool
@@ -60,7 +59,7 @@ type Service struct {
 	prom      *promclient.Client
 	readiness ReadinessSource
 	allowed   func(*http.Request) bool
-	metrics   *metrics
+	metrics   *Metrics
 	log       *slog.Logger
 	now       func() time.Time
 	timeout   time.Duration
@@ -133,9 +132,8 @@ func New(o Options) (*Service, error) {
 		s.gates[c.Name] = g
 		s.names = append(s.names, c.Name)
 	}
-	if o.Registry != nil {
-		s.metrics = newMetrics(o.Registry, o.Section.Gates)
-	}
+	s.metrics = o.Metrics
+	s.metrics.init(o.Section.Gates)
 	return s, nil
 }
 
