@@ -73,12 +73,10 @@ type gateState struct {
 	token     [32]byte // SHA-256 of the token; zero without token_file
 	hasToken  bool
 
-	mu            sync.Mutex
-	last          *Decision
-	lastAt        time.Time // when last was evaluated, by s.now
-	running       chan struct{}
-	streaks       map[string]int
-	streaksLoaded bool
+	mu      sync.Mutex
+	last    *Decision
+	lastAt  time.Time // when last was evaluated, by s.now
+	running chan struct{}
 }
 
 // New builds the service: it reads the token files and builds the
@@ -189,11 +187,11 @@ func (s *Service) evaluate(ctx context.Context, g *gateState) (Decision, error) 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout+5*time.Second)
 	defer cancel()
 	start := s.now()
-	if !g.streaksLoaded {
-		g.streaks, g.streaksLoaded = s.loadStreaks(ctx, g.cfg.Name), true
-	}
+	// Streaks continue from the newest stored decision, whichever process
+	// made it: replicas and restarts count breaches in a row together.
+	streaks := s.loadStreaks(ctx, g.cfg.Name)
 	ev := &evidence{g: g, store: s.store, prom: s.prom, readiness: s.readiness}
-	res := engine.Evaluate(ctx, g.spec, ev, g.streaks)
+	res := engine.Evaluate(ctx, g.spec, ev, streaks)
 	d := Decision{Gate: g.cfg.Name, Result: res, EvaluatedAt: start.UTC()}
 	body, err := json.Marshal(d)
 	if err != nil {
@@ -205,14 +203,13 @@ func (s *Service) evaluate(ctx context.Context, g *gateState) (Decision, error) 
 		return Decision{}, err
 	}
 	d.ID = row.ID
-	g.streaks = res.Streaks()
 	s.metrics.observe(d, s.now().Sub(start))
 	s.log.Debug("gate evaluated", "gate", d.Gate, "decision", d.Decision, "id", d.ID, "reasons", d.Reasons)
 	return d, nil
 }
 
-// loadStreaks continues breach streaks from the gate's last stored
-// decision, so a restart (or another replica) does not reset the count.
+// loadStreaks reads each check's breach streak from the gate's newest
+// stored decision (none: every streak starts at 0).
 func (s *Service) loadStreaks(ctx context.Context, gate string) map[string]int {
 	row, err := s.store.LatestGateDecision(ctx, gate)
 	if err != nil {
