@@ -76,7 +76,7 @@ type gateState struct {
 	mu      sync.Mutex
 	last    *Decision
 	lastAt  time.Time // when last was evaluated, by s.now
-	running chan struct{}
+	running *flight
 }
 
 // New builds the service: it reads the token files and builds the
@@ -149,36 +149,45 @@ func (s *Service) Evaluate(ctx context.Context, name string) (Decision, error) {
 	if !ok {
 		return Decision{}, fmt.Errorf("%w %q", ErrUnknownGate, name)
 	}
-	for {
-		g.mu.Lock()
-		if g.last != nil && s.now().Sub(g.lastAt) < time.Duration(g.cfg.MinInterval) {
-			d := *g.last
-			g.mu.Unlock()
-			s.metrics.cacheHit(name)
-			return d, nil
-		}
-		if wait := g.running; wait != nil {
-			g.mu.Unlock()
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
-				return Decision{}, ctx.Err()
-			}
-		}
-		done := make(chan struct{})
-		g.running = done
+	g.mu.Lock()
+	if g.last != nil && s.now().Sub(g.lastAt) < time.Duration(g.cfg.MinInterval) {
+		d := *g.last
 		g.mu.Unlock()
-		d, err := s.evaluate(ctx, g)
-		g.mu.Lock()
-		if err == nil {
-			g.last, g.lastAt = &d, s.now()
-		}
-		g.running = nil
-		close(done)
-		g.mu.Unlock()
-		return d, err
+		s.metrics.cacheHit(name)
+		return d, nil
 	}
+	if f := g.running; f != nil {
+		// Callers during an evaluation share its outcome, a failure
+		// included: a burst during a storage outage costs one round too.
+		g.mu.Unlock()
+		select {
+		case <-f.done:
+			s.metrics.cacheHit(name)
+			return f.d, f.err
+		case <-ctx.Done():
+			return Decision{}, ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	g.running = f
+	g.mu.Unlock()
+	f.d, f.err = s.evaluate(ctx, g)
+	g.mu.Lock()
+	if f.err == nil {
+		g.last, g.lastAt = &f.d, s.now()
+	}
+	g.running = nil
+	g.mu.Unlock()
+	close(f.done)
+	return f.d, f.err
+}
+
+// flight is one evaluation in progress and, once done is closed, its
+// outcome.
+type flight struct {
+	done chan struct{}
+	d    Decision
+	err  error
 }
 
 // evaluate runs one evaluation and stores it. It does not end with the

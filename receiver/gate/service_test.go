@@ -301,3 +301,26 @@ func TestStreaksSurviveRestart(t *testing.T) {
 		t.Fatalf("second breach after restart: %s %+v", second.Decision, second.Checks[0])
 	}
 }
+
+// Callers waiting on an evaluation share its failure too: a burst during a
+// storage outage costs one round of queries, not one per caller.
+func TestBurstDuringOutageCostsOneRound(t *testing.T) {
+	f := newFixture(t, failingStore{openStore(t)})
+	f.prom.delay = 300 * time.Millisecond // every caller arrives while it runs
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := 0
+	for range 20 {
+		wg.Go(func() {
+			if _, err := f.svc.Evaluate(context.Background(), "go-live"); err != nil {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if failed != 20 || f.prom.queries.Load() != 5 {
+		t.Fatalf("%d of 20 callers failed, %d queries; want 20 and one round of 5", failed, f.prom.queries.Load())
+	}
+}
