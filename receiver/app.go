@@ -181,7 +181,7 @@ func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 	mux.Handle("/ui", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("OK\n")) })
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) }) // as the exporter
 	mux.HandleFunc("GET /-/ready", a.ready)
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui", http.StatusFound))
 	a.handler = mux
