@@ -43,7 +43,8 @@ func Command(ctx context.Context, env cli.Env) int {
 		return app.Fail(err)
 	}
 	if f.check {
-		fmt.Fprintf(env.Stdout, "%s: OK\n", f.configFile)
+		fmt.Fprintf(env.Stdout, "OK: %s (storage, auth, grading, SLA and on-call parsed; secrets read; %d notification channels built; web config %s)\n",
+			f.configFile, len(cfg.Notify.Channels), orNone(*f.web.WebConfigFile))
 		return cli.ExitOK
 	}
 	logger.Info("Starting golive receiver", "version", version.Info())
@@ -53,6 +54,13 @@ func Command(ctx context.Context, env cli.Env) int {
 		return cli.ExitFailure
 	}
 	return cli.ExitOK
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // loadChecked loads the config and resolves its secrets and web config,
