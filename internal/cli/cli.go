@@ -64,6 +64,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/golive-ops/golive/internal/buildinfo"
@@ -137,7 +138,7 @@ func (a *App) markAsked(*kingpin.ParseContext) error {
 // code: after --help or --version (0, printed on stdout) or a usage error
 // (2, explained on stderr).
 func (a *App) Parse() (selected string, code int, done bool) {
-	selected, err := a.Application.Parse(a.env.Args)
+	selected, err := a.Application.Parse(a.joinDashValues(a.env.Args))
 	switch {
 	case a.asked:
 		_, _ = a.env.Stdout.Write(a.usage.Bytes())
@@ -152,6 +153,50 @@ func (a *App) Parse() (selected string, code int, done bool) {
 		return "", ExitOK, true
 	}
 	return selected, ExitOK, false
+}
+
+// joinDashValues turns `--out -` into `--out=-`: kingpin reads a lone "-"
+// as an empty argument, and "-" (standard output) is a common value.
+func (a *App) joinDashValues(args []string) []string {
+	long, short := map[string]bool{}, map[rune]bool{}
+	var walk func(flags *kingpin.FlagGroupModel, cmds *kingpin.CmdGroupModel)
+	walk = func(flags *kingpin.FlagGroupModel, cmds *kingpin.CmdGroupModel) {
+		for _, f := range flags.Flags {
+			if !f.IsBoolFlag() {
+				long[f.Name] = true
+				if f.Short != 0 {
+					short[f.Short] = true
+				}
+			}
+		}
+		for _, c := range cmds.Commands {
+			walk(c.FlagGroupModel, c.CmdGroupModel)
+		}
+	}
+	m := a.Model()
+	walk(m.FlagGroupModel, m.CmdGroupModel)
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if i+1 < len(args) && args[i+1] == "-" {
+			name, isLong := strings.CutPrefix(arg, "--")
+			if isLong && !strings.Contains(name, "=") && long[name] ||
+				!isLong && len(arg) == 2 && arg[0] == '-' && short[rune(arg[1])] {
+				out = append(out, arg+"=-")
+				if !isLong {
+					out[len(out)-1] = arg + "-"
+				}
+				i++
+				continue
+			}
+		}
+		if arg == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		out = append(out, arg)
+	}
+	return out
 }
 
 // Usage reports a usage error as kingpin does and returns ExitUsage.

@@ -16,7 +16,7 @@ func newTestApp(args ...string) (*App, *bytes.Buffer, *bytes.Buffer, *model.Dura
 	app := NewApp(Env{Args: args, Stdout: &stdout, Stderr: &stderr}, "thing", "Does the thing.")
 	var d model.Duration
 	DurationVar(app.Flag("since", "How far back."), "1h", &d)
-	name := app.Flag("name", "A name.").Default("x").String()
+	name := app.Flag("name", "A name.").Short('n').Default("x").String()
 	return app, &stdout, &stderr, &d, name
 }
 
@@ -38,6 +38,8 @@ func TestParseExitCodes(t *testing.T) {
 		{args: []string{"--nope"}, done: true, code: 2, stderr: "golive thing: error: unknown long flag '--nope', try --help"},
 		{args: []string{"--since=soon"}, done: true, code: 2, stderr: "--since"},
 		{args: []string{"extra"}, done: true, code: 2, stderr: "unexpected extra"},
+		{args: []string{"--name", "-"}, wantSince: model.Duration(time.Hour), wantNameIs: "-"},
+		{args: []string{"-n", "-"}, wantSince: model.Duration(time.Hour), wantNameIs: "-"},
 	} {
 		app, stdout, stderr, since, name := newTestApp(tc.args...)
 		_, code, done := app.Parse()
