@@ -98,6 +98,9 @@ type Env struct {
 type Command struct {
 	Summary string
 	Run     func(ctx context.Context, env Env) int
+	// Subcommands are a Group's commands (nil otherwise), so that tests
+	// and help can walk every command.
+	Subcommands map[string]Command
 }
 
 // App is a kingpin application for one command, wired to env and to the
@@ -273,7 +276,7 @@ func (v *durationValue) String() string { return v.d.String() }
 // subcommands that live in different packages (use app.Command for
 // subcommands of one package).
 func Group(name, summary string, subs map[string]Command) Command {
-	return Command{Summary: summary, Run: func(ctx context.Context, env Env) int {
+	return Command{Summary: summary, Subcommands: subs, Run: func(ctx context.Context, env Env) int {
 		if len(env.Args) > 0 {
 			if sub, ok := subs[env.Args[0]]; ok {
 				return sub.Run(ctx, Env{Args: env.Args[1:], Stdout: env.Stdout, Stderr: env.Stderr})

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/coreos/go-systemd/v22/activation"
+	"github.com/mdlayher/vsock"
 	"github.com/prometheus/exporter-toolkit/web"
 )
 
@@ -36,7 +40,7 @@ func Listen(ctx context.Context, flags *web.FlagConfig) (net.Listener, error) {
 			return nil, errors.New("--web.listen-address: no address given")
 		}
 		for _, addr := range *flags.WebListenAddresses {
-			l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+			l, err := listen(ctx, addr)
 			if err != nil {
 				for _, open := range listeners {
 					open.Close()
@@ -50,6 +54,27 @@ func Listen(ctx context.Context, flags *web.FlagConfig) (net.Listener, error) {
 		return listeners[0], nil
 	}
 	return newMultiListener(listeners), nil
+}
+
+// listen opens one --web.listen-address: host:port (TCP) or vsock://:port,
+// as exporter-toolkit does.
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	if !strings.HasPrefix(addr, "vsock://") {
+		return (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		return nil, err
+	}
+	_, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	p, err := strconv.ParseUint(port, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("%s: port: %w", addr, err)
+	}
+	return vsock.Listen(uint32(p), nil)
 }
 
 // multiListener accepts connections from several listeners.
