@@ -21,7 +21,7 @@ import (
 // "notification channel tested" and exits 1 if any channel failed.
 func NotifyTestCommand(ctx context.Context, env cli.Env) int {
 	app := cli.NewApp(env, "notify test", "Send a test notification through each configured channel (or the named ones) and report each result.")
-	configFile := app.Flag("config.file", "Receiver configuration file.").Default("receiver.yml").PlaceHolder("FILE").String()
+	configFile := app.Flag("config.file", "Receiver configuration file.").Default("receiver.yml").String()
 	var timeout model.Duration
 	cli.DurationVar(app.Flag("timeout", "Time limit for each channel."), "30s", &timeout)
 	channelArgs := app.Arg("channel", "Channels to test (default: all).").Strings()

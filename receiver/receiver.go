@@ -30,7 +30,7 @@ type flags struct {
 func Command(ctx context.Context, env cli.Env) int {
 	app := cli.NewApp(env, "receiver", "Receive Alertmanager webhooks and turn them into graded incidents.")
 	f := &flags{}
-	app.Flag("config.file", "Receiver configuration file.").Default("receiver.yml").PlaceHolder("FILE").StringVar(&f.configFile)
+	app.Flag("config.file", "Receiver configuration file.").Default("receiver.yml").StringVar(&f.configFile)
 	app.Flag("config.check", "Check the configuration (and web config) and exit.").BoolVar(&f.check)
 	f.web = cli.AddWebFlags(app, DefaultListenAddress)
 	f.log = cli.AddLogFlags(app)

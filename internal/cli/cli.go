@@ -252,9 +252,11 @@ type flagger interface {
 // 1h30m, 7d, 2w, 1y) with default def ("" for none).
 func DurationVar(f *kingpin.FlagClause, def string, d *model.Duration) {
 	if def != "" {
-		f = f.Default(def)
+		f = f.Default(def) // shown in help as the value
+	} else {
+		f = f.PlaceHolder("DURATION")
 	}
-	f.PlaceHolder("DURATION").SetValue(&durationValue{flag: f.Model().Name, d: d})
+	f.SetValue(&durationValue{flag: f.Model().Name, d: d})
 }
 
 // durationValue names its flag in errors (kingpin does not).

@@ -33,7 +33,7 @@ func TestParseExitCodes(t *testing.T) {
 		{args: nil, code: 0, wantSince: model.Duration(time.Hour), wantNameIs: "x"},
 		{args: []string{"--since=7d", "--name", "y"}, wantSince: model.Duration(7 * 24 * time.Hour), wantNameIs: "y"},
 		{args: []string{"--help"}, done: true, code: 0, stdout: "usage: golive thing"},
-		{args: []string{"-h"}, done: true, code: 0, stdout: "--since=DURATION"},
+		{args: []string{"-h"}, done: true, code: 0, stdout: "--since=1h"},
 		{args: []string{"--version"}, done: true, code: 0, stdout: "golive, version "},
 		{args: []string{"--nope"}, done: true, code: 2, stderr: "golive thing: error: unknown long flag '--nope', try --help"},
 		{args: []string{"--since=soon"}, done: true, code: 2, stderr: "--since"},

@@ -33,7 +33,7 @@ type Options struct {
 func Command(ctx context.Context, env cli.Env) int {
 	var o Options
 	app := cli.NewApp(env, "generate", "Generate rule files, their promtool unit tests, runbooks and Grafana dashboards from the thresholds file.")
-	app.Flag("thresholds", "Thresholds file.").Default("rules/thresholds.yml").PlaceHolder("FILE").StringVar(&o.Thresholds)
+	app.Flag("thresholds", "Thresholds file.").Default("rules/thresholds.yml").StringVar(&o.Thresholds)
 	app.Flag("rules.dir", "Directory of the generated rule files (their tests go to tests/ inside it).").Default("rules").StringVar(&o.RulesDir)
 	app.Flag("docs.dir", "Directory of the generated alert runbooks (runbooks.md).").Default("docs").StringVar(&o.DocsDir)
 	app.Flag("dashboards.dir", "Directory of the generated dashboards.").Default("dashboards").StringVar(&o.DashboardsDir)
