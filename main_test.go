@@ -10,7 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -226,5 +229,68 @@ func serveOnce(t *testing.T, bin string) string {
 			t.Fatalf("the exporter build did not serve /metrics: %v\n%s", err, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// logLine is the shape every server command's log lines take (promslog's
+// logfmt with the source location).
+var logLine = regexp.MustCompile(`^time=\S+ level=(DEBUG|INFO|WARN|ERROR) source=[a-z_]+\.go:\d+ msg=`)
+
+// The exporter and the receiver log the same line shape and answer
+// /-/healthy the same way.
+func TestServersShareLogShapeAndHealth(t *testing.T) {
+	example, err := os.ReadFile("deploy/examples/receiver.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	receiverConfig := filepath.Join(dir, "receiver.yml")
+	cfg := strings.Replace(string(example), "path: data/receiver.db", "path: "+filepath.Join(dir, "receiver.db"), 1)
+	if err := os.WriteFile(receiverConfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args      []string
+		listening string // message logged with the bound address
+	}{
+		{[]string{"exporter", "--web.listen-address=127.0.0.1:0", "--runtime.gomaxprocs=" + strconv.Itoa(runtime.GOMAXPROCS(0))}, "serving"},
+		{[]string{"receiver", "--config.file=" + receiverConfig, "--web.listen-address=127.0.0.1:0"}, `"receiver listening"`},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var logs syncBuffer
+			exited := make(chan int, 1)
+			go func() { exited <- run(ctx, tc.args, io.Discard, &logs) }()
+			addr := regexp.MustCompile(`msg=` + tc.listening + `.* address=(127\.0\.0\.1:\d+)`)
+			var m []string
+			deadline := time.Now().Add(15 * time.Second)
+			for m = addr.FindStringSubmatch(logs.String()); m == nil; m = addr.FindStringSubmatch(logs.String()) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s did not say where it listens:\n%s", tc.args[0], logs.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			client := &http.Client{Timeout: 5 * time.Second}
+			if code, body := getBody(t, client, "http://"+m[1]+"/-/healthy"); code != 200 || body != "Healthy\n" {
+				t.Errorf("/-/healthy: %d %q", code, body)
+			}
+			cancel()
+			if code := <-exited; code != 0 {
+				t.Errorf("exit %d after shutdown", code)
+			}
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			if len(lines) < 3 {
+				t.Errorf("too few log lines:\n%s", logs.String())
+			}
+			for _, l := range lines {
+				if !logLine.MatchString(l) {
+					t.Errorf("log line of another shape: %q", l)
+				}
+			}
+			if !strings.Contains(logs.String(), `msg="Build context" build_context=`) {
+				t.Errorf("no build context logged:\n%s", logs.String())
+			}
+		})
 	}
 }
