@@ -30,7 +30,7 @@ const (
 
 type commandFlags struct {
 	promURL       string
-	httpConfig    string
+	httpConfig    *string
 	timeout       model.Duration
 	window        model.Duration
 	end           string
@@ -48,8 +48,7 @@ type commandFlags struct {
 
 func (f *commandFlags) register(app *cli.App) {
 	app.Flag("prometheus.url", "Prometheus base URL, e.g. http://127.0.0.1:9090.").Required().PlaceHolder("URL").StringVar(&f.promURL)
-	app.Flag("http.config.file", "HTTP client configuration file (TLS client certificates, basic auth, bearer token, OAuth2, proxy) for talking to Prometheus, as promtool's.").
-		PlaceHolder("FILE").StringVar(&f.httpConfig)
+	f.httpConfig = cli.AddHTTPConfigFlag(app, "Prometheus")
 	cli.DurationVar(app.Flag("query.timeout", "Timeout of each Prometheus request."), "2m", &f.timeout)
 	cli.DurationVar(app.Flag("window", "How much history to sample, e.g. 1h, 24h, 7d."), "1h", &f.window)
 	app.Flag("end", "End of the window: now, an RFC 3339 time or Unix seconds.").Default("now").StringVar(&f.end)
@@ -132,7 +131,7 @@ func (f *commandFlags) plan() (*plan, error) {
 	if f.timeout <= 0 {
 		return nil, fmt.Errorf("--query.timeout must be positive, got %s", f.timeout)
 	}
-	hc, err := httpclient.FromFile(f.httpConfig, "baseline")
+	hc, err := httpclient.FromFile(*f.httpConfig, "baseline")
 	if err != nil {
 		return nil, &inputFileError{err}
 	}

@@ -42,15 +42,38 @@
 //		return cli.ExitOK
 //	}
 //
+// A server opens its sockets with cli.Listen(ctx, o.web) (every
+// --web.listen-address, or systemd's sockets) and serves them through
+// exporter-toolkit's web.Serve with *o.web.WebConfigFile; it registers
+// buildinfo.Collector() (golive_build_info) and answers "Healthy" on
+// /-/healthy, as the exporter and the receiver do.
+//
 // A command with subcommands (`golive thing list`) declares them with
 // app.Command("list", "...") and switches on the string Parse returns
 // ("list"); flags and arguments go on the *kingpin.CmdClause. For a usage
 // error found after parsing (two flags that exclude each other), return
 // app.Usage(err), which prints it with a pointer to --help and returns 2.
 //
+// Commands of one word group that live in different packages (`golive
+// remediation run`, `golive remediation list`) are wired as a Group in
+// commands.go; each is then an ordinary command as above, named with its
+// words (cli.NewApp(env, "remediation run", ...)):
+//
+//	"remediation": cli.Group("remediation", "run and inspect remediations", map[string]cli.Command{
+//		"run": {Summary: "run a remediation now", Run: remediate.RunCommand},
+//	}),
+//
 // Outgoing HTTP goes through internal/httpclient (common/config's
 // HTTPClientConfig); a command that talks to a server declares
-// cli.AddHTTPConfigFlag and builds its client with httpclient.FromFile.
+// `file := cli.AddHTTPConfigFlag(app, "Prometheus")` and builds its client
+// with httpclient.FromFile(*file, "gate"). A config file embeds the same
+// block as a config.HTTPClientConfig field and builds it with
+// httpclient.New.
+//
+// NewFlagSet and LogFlags (standard-library flags) remain only so that
+// commands written before this package took kingpin still build; move them
+// to NewApp (main_test.go checks every command for --help, --version and a
+// bad flag).
 //
 // kingpin is allowed here and in the command.go files that parse flags
 // (see .golangci.yml); packages below the commands take options structs.
@@ -235,16 +258,18 @@ func AddWebFlags(app *App, defaultAddress string) *web.FlagConfig {
 	return kingpinflag.AddFlags(app.Application, defaultAddress)
 }
 
-// AddHTTPConfigFlag adds --http.config.file (as promtool has): a common/config
-// HTTP client file (TLS, basic auth, bearer, OAuth2, proxy) for the
-// command's outgoing requests. See internal/httpclient.
-func AddHTTPConfigFlag(c flagger) *string {
-	return c.Flag("http.config.file", "HTTP client configuration file (TLS, basic auth, bearer token, OAuth2, proxy) for outgoing requests, as promtool's. See: https://prometheus.io/docs/prometheus/latest/configuration/promtool/#http-config").
+// AddHTTPConfigFlag adds --http.config.file (as promtool has) to an app or
+// subcommand: a common/config HTTP client file (TLS, basic auth, bearer,
+// OAuth2, proxy) for the requests to target ("Prometheus", "Grafana").
+// Build the client with httpclient.FromFile.
+func AddHTTPConfigFlag(c Flagger, target string) *string {
+	return c.Flag("http.config.file", "HTTP client configuration file for talking to "+target+
+		" (TLS client certificates, basic auth, bearer token, OAuth2, proxy), as promtool's. See: https://prometheus.io/docs/prometheus/latest/configuration/promtool/").
 		PlaceHolder("FILE").String()
 }
 
-// flagger is a kingpin app or subcommand.
-type flagger interface {
+// Flagger is a kingpin app or subcommand (*App, *kingpin.CmdClause).
+type Flagger interface {
 	Flag(name, help string) *kingpin.FlagClause
 }
 

@@ -69,7 +69,7 @@ func LoadDashboards(dir string) ([]Dashboard, error) {
 type pushFlags struct {
 	url        string
 	tokenFile  string
-	httpConfig string
+	httpConfig *string
 	folder     string
 	dir        string
 	overwrite  bool
@@ -84,7 +84,7 @@ func PushCommand(ctx context.Context, env cli.Env) int {
 	var f pushFlags
 	app.Flag("grafana.url", "Grafana root URL, e.g. http://127.0.0.1:3000.").Required().PlaceHolder("URL").StringVar(&f.url)
 	app.Flag("grafana.token-file", "File holding a Grafana service account token (default: $"+TokenEnv+").").PlaceHolder("FILE").StringVar(&f.tokenFile)
-	app.Flag("http.config.file", "HTTP client configuration file (TLS client certificates, basic auth, proxy) for talking to Grafana.").PlaceHolder("FILE").StringVar(&f.httpConfig)
+	f.httpConfig = cli.AddHTTPConfigFlag(app, "Grafana")
 	app.Flag("folder", "Grafana folder to import into (created if missing).").Default("golive").StringVar(&f.folder)
 	app.Flag("dashboards.dir", "Directory of dashboard JSON files.").Default("dashboards").StringVar(&f.dir)
 	app.Flag("overwrite", "Replace dashboards with the same uid even if changed in Grafana since.").BoolVar(&f.overwrite)
@@ -100,10 +100,10 @@ func PushCommand(ctx context.Context, env cli.Env) int {
 	if err != nil {
 		return app.Fail(err)
 	}
-	if token == "" && f.httpConfig == "" {
+	if token == "" && *f.httpConfig == "" {
 		return app.Usage(fmt.Errorf("no Grafana credentials: set --grafana.token-file, $%s or an --http.config.file with authorization or basic_auth", TokenEnv))
 	}
-	hc, err := httpclient.FromFile(f.httpConfig, "grafana")
+	hc, err := httpclient.FromFile(*f.httpConfig, "grafana")
 	if err != nil {
 		return app.Fail(err)
 	}

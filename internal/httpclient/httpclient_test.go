@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/common/config"
+	"gopkg.in/yaml.v3"
 )
 
 // A file as promtool's --http.config.file takes it: the CA and the password
@@ -72,5 +75,35 @@ func TestLoadErrorsNameTheFile(t *testing.T) {
 	_, err := FromFile(path, "test")
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "usernme") {
 		t.Errorf("error %v, want the file and the unknown field", err)
+	}
+}
+
+// The same block sits in a golive config file (decoded with yaml.v3, as
+// golive's configs are), strictly: a misspelt key is an error.
+func TestBlockInAConfigFile(t *testing.T) {
+	type file struct {
+		URL  string                  `yaml:"url"`
+		HTTP config.HTTPClientConfig `yaml:"http_client"`
+	}
+	doc := "url: https://prometheus:9090\nhttp_client:\n  basic_auth: {username: sre, password_file: /etc/golive/pw}\n  tls_config: {ca_file: /etc/golive/ca.pem}\n  proxy_url: http://proxy:3128\n"
+	var f file
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		t.Fatal(err)
+	}
+	if f.HTTP.BasicAuth == nil || f.HTTP.BasicAuth.Username != "sre" || f.HTTP.TLSConfig.CAFile != "/etc/golive/ca.pem" ||
+		f.HTTP.ProxyURL.URL == nil || f.HTTP.ProxyURL.Host != "proxy:3128" {
+		t.Errorf("decoded %+v", f.HTTP)
+	}
+	// Files are read when the client is built, and a missing one is named.
+	if _, err := New(f.HTTP, "test"); err == nil || !strings.Contains(err.Error(), "/etc/golive/ca.pem") {
+		t.Errorf("New with a missing CA file: %v", err)
+	}
+	var bad file
+	dec = yaml.NewDecoder(strings.NewReader("http_client:\n  basic_auth: {usernam: sre}\n"))
+	dec.KnownFields(true)
+	if err := dec.Decode(&bad); err == nil || !strings.Contains(err.Error(), "usernam") {
+		t.Errorf("a misspelt key: %v", err)
 	}
 }

@@ -30,8 +30,9 @@ const DefaultURL = "http://127.0.0.1:9470"
 
 // globals are the flags every subcommand takes.
 type globals struct {
-	url, tokenFile, httpConfig, output string
-	timeout                            model.Duration
+	url, tokenFile, output string
+	httpConfig             *string
+	timeout                model.Duration
 }
 
 // Command runs `golive incidents`, a client of the receiver's API in the
@@ -44,7 +45,7 @@ func Command(ctx context.Context, env cli.Env) int {
 	g := &globals{}
 	app.Flag("receiver.url", "Receiver base URL.").Envar(EnvURL).Default(DefaultURL).PlaceHolder("URL").StringVar(&g.url)
 	app.Flag("receiver.token-file", "File holding the bearer token for the receiver's API.").Envar(EnvTokenFile).PlaceHolder("FILE").StringVar(&g.tokenFile)
-	app.Flag("http.config.file", "HTTP client configuration file (TLS, basic auth, proxy) for talking to the receiver.").PlaceHolder("FILE").StringVar(&g.httpConfig)
+	g.httpConfig = cli.AddHTTPConfigFlag(app, "the receiver")
 	app.Flag("output", "Output format: simple, extended or json.").Short('o').Default("simple").EnumVar(&g.output, "simple", "extended", "json")
 	cli.DurationVar(app.Flag("timeout", "Time limit for each request to the receiver."), "30s", &g.timeout)
 
@@ -197,7 +198,7 @@ func (g *globals) client() (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc, err := httpclient.FromFile(g.httpConfig, "incidents")
+	hc, err := httpclient.FromFile(*g.httpConfig, "incidents")
 	if err != nil {
 		return nil, err
 	}
