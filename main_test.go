@@ -275,6 +275,10 @@ func TestServersShareLogShapeAndHealth(t *testing.T) {
 			if code, body := getBody(t, client, "http://"+m[1]+"/-/healthy"); code != 200 || body != "Healthy\n" {
 				t.Errorf("/-/healthy: %d %q", code, body)
 			}
+			_, metrics := getBody(t, client, "http://"+m[1]+"/metrics")
+			if !regexp.MustCompile(`\ngolive_build_info\{branch="[^"]*",goarch="[a-z0-9]+",goos="[a-z]+",goversion="go[^"]+",revision="[^"]+",tags="[^"]*",version="[^"]+"\} 1\n`).MatchString(metrics) {
+				t.Errorf("/metrics lacks golive_build_info with its labels")
+			}
 			cancel()
 			if code := <-exited; code != 0 {
 				t.Errorf("exit %d after shutdown", code)

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/golive-ops/golive/internal/buildinfo"
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
@@ -83,7 +84,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
-		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildinfo.Collector())
 	}
 	cfg := o.Config
 	secrets, err := cfg.ResolveSecrets()
