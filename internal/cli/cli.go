@@ -171,7 +171,7 @@ func (a *App) Parse() (selected string, code int, done bool) {
 		return "", ExitOK, true
 	case errors.Is(err, kingpin.ErrCommandNotSpecified):
 		_, _ = a.env.Stderr.Write(a.usage.Bytes())
-		return "", ExitUsage, true
+		return "", a.Usage(errors.New("no command given")), true
 	case err != nil:
 		return "", a.Usage(err), true
 	case a.terminated: // a hidden --help-long or --completion-bash
