@@ -71,6 +71,7 @@ type App struct {
 	handler http.Handler
 	webCfg  string
 	worker  *notify.Worker
+	onCall  incident.OnCall // the console's on-call page shows its schedules
 }
 
 // New opens the store (running migrations) and wires everything.
@@ -152,9 +153,14 @@ func (a *App) wire(o Options, secrets config.Secrets) error {
 		Logger: a.log, Now: o.Now,
 		OnBreach: func(p store.Priority, kind string) { a.metrics.SLABreaches.WithLabelValues(string(p), kind).Inc() },
 	})
+	sessionKey, err := cfg.UI.SessionKey()
+	if err != nil {
+		return err
+	}
+	a.onCall = oncall
 	authn := auth.New(auth.Options{BearerToken: secrets.BearerToken, BasicUser: secrets.BasicUser,
 		BasicPassword: secrets.BasicPassword, AllowLoopback: cfg.Auth.InsecureAllowUnauthenticatedLoopback,
-		Disabled: cfg.Auth.Disabled}, a.log)
+		Disabled: cfg.Auth.Disabled, Users: cfg.UI.Users, SessionKey: sessionKey, SessionTTL: cfg.UI.TTL(), Now: o.Now}, a.log)
 	return a.routes(authn, o.Now)
 }
 
@@ -170,12 +176,13 @@ func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 		mux.Handle(p, hook)
 	}
 	protected := http.NewServeMux()
-	(&api.API{Store: a.store, Actions: a.engine, Logger: a.log}).Register(protected)
-	u, err := ui.New(a.store, "", a.log)
+	u, err := ui.New(ui.Options{Store: a.store, Auth: authn, Config: cfg.UI, Schedules: ui.SchedulesOf(a.onCall), Logger: a.log, Now: now})
 	if err != nil {
 		return fmt.Errorf("ui: %w", err)
 	}
+	(&api.API{Store: a.store, Actions: a.engine, Logger: a.log, Forms: u}).Register(protected)
 	u.Register(protected)
+	u.RegisterPublic(mux)
 	mux.Handle("/api/v1/incidents", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents/", authn.Wrap(protected))
 	mux.Handle("/ui", authn.Wrap(protected))
@@ -184,7 +191,7 @@ func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("OK\n")) })
 	mux.HandleFunc("GET /-/ready", a.ready)
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui", http.StatusFound))
-	a.handler = mux
+	a.handler = ui.SecurityHeaders(mux)
 	return nil
 }
 

@@ -1,0 +1,171 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// SessionCookie is the name of the console's session cookie.
+const SessionCookie = "golive_session"
+
+// Session is one browser's session: signed into its cookie, so every
+// replica sharing the key accepts it and nothing is stored. An anonymous
+// session (User "") exists only to give the login form and the loopback
+// demo a CSRF token.
+type Session struct {
+	ID      string
+	User    string
+	Expires time.Time
+	csrf    string
+}
+
+// CSRFToken is the token the session's forms must send back in _csrf (or
+// the X-CSRF-Token header): derived from the session, so a page of
+// another site can neither read nor guess it.
+func (s *Session) CSRFToken() string { return s.csrf }
+
+type sessions struct {
+	key []byte
+	ttl time.Duration
+	now func() time.Time
+
+	// revoked holds logged-out session ids until they would expire: a
+	// stolen cookie stops working at logout (in this process; other
+	// replicas accept it until it expires).
+	mu      sync.Mutex
+	revoked map[string]time.Time
+}
+
+func newSessions(key []byte, ttl time.Duration, now func() time.Time) *sessions {
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // never fails (crypto/rand since Go 1.24)
+	}
+	return &sessions{key: key, ttl: ttl, now: now, revoked: map[string]time.Time{}}
+}
+
+func (s *sessions) mac(purpose string, b []byte) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write(b)
+	return m.Sum(nil)
+}
+
+func (s *sessions) finish(sess *Session) *Session {
+	sess.csrf = base64.RawURLEncoding.EncodeToString(s.mac("csrf", []byte(sess.ID)))
+	return sess
+}
+
+// encode is base64url(id(16) | expires(8, unix seconds) | user) "." base64url(HMAC).
+func (s *sessions) encode(sess *Session) string {
+	id, _ := base64.RawURLEncoding.DecodeString(sess.ID)
+	b := make([]byte, 0, 24+len(sess.User))
+	b = append(b, id...)
+	b = binary.BigEndian.AppendUint64(b, uint64(sess.Expires.Unix()))
+	b = append(b, sess.User...)
+	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(s.mac("session", b))
+}
+
+func (s *sessions) decode(v string) *Session {
+	body, sig, ok := strings.Cut(v, ".")
+	if !ok {
+		return nil
+	}
+	b, err1 := base64.RawURLEncoding.DecodeString(body)
+	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
+	if err1 != nil || err2 != nil || len(b) < 24 || !hmac.Equal(mac, s.mac("session", b)) {
+		return nil
+	}
+	sess := &Session{ID: base64.RawURLEncoding.EncodeToString(b[:16]),
+		Expires: time.Unix(int64(binary.BigEndian.Uint64(b[16:24])), 0), User: string(b[24:])}
+	if !s.now().Before(sess.Expires) {
+		return nil
+	}
+	s.mu.Lock()
+	_, gone := s.revoked[sess.ID]
+	s.mu.Unlock()
+	if gone {
+		return nil
+	}
+	return s.finish(sess)
+}
+
+func (s *sessions) read(r *http.Request) *Session {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return nil
+	}
+	return s.decode(c.Value)
+}
+
+func (s *sessions) create(user string) *Session {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	ttl := s.ttl
+	if user == "" {
+		ttl = 24 * time.Hour // a demo or login-form session
+	}
+	return s.finish(&Session{ID: base64.RawURLEncoding.EncodeToString(id), User: user, Expires: s.now().Add(ttl).Truncate(time.Second)})
+}
+
+func (s *sessions) revoke(sess *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for id, exp := range s.revoked {
+		if now.After(exp) {
+			delete(s.revoked, id)
+		}
+	}
+	s.revoked[sess.ID] = sess.Expires
+}
+
+func (s *sessions) set(w http.ResponseWriter, r *http.Request, sess *Session) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.encode(sess), Path: "/", Expires: sess.Expires,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+// EnsureSession returns the request's session, or starts an anonymous one
+// (setting its cookie) so the page can carry a CSRF token.
+func (a *Authenticator) EnsureSession(w http.ResponseWriter, r *http.Request) *Session {
+	if p, ok := FromContext(r.Context()); ok && p.Session != nil {
+		return p.Session
+	}
+	if s := a.sessions.read(r); s != nil {
+		return s
+	}
+	s := a.sessions.create("")
+	a.sessions.set(w, r, s)
+	return s
+}
+
+// StartSession logs user in: a new session id (never the one the browser
+// had before, which an attacker may have planted), in a fresh cookie.
+func (a *Authenticator) StartSession(w http.ResponseWriter, r *http.Request, user string) *Session {
+	if old := a.sessions.read(r); old != nil {
+		a.sessions.revoke(old)
+	}
+	s := a.sessions.create(user)
+	a.sessions.set(w, r, s)
+	return s
+}
+
+// EndSession logs out: the session id is revoked and the cookie deleted.
+func (a *Authenticator) EndSession(w http.ResponseWriter, r *http.Request) {
+	if s := a.sessions.read(r); s != nil {
+		a.sessions.revoke(s)
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
