@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/receiver/config"
 )
 
@@ -131,5 +132,74 @@ func TestSecurityHeaders(t *testing.T) {
 			!strings.Contains(csp, "frame-ancestors 'none'") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("%s: %d, CSP %q, nosniff %q", path, resp.StatusCode, csp, resp.Header.Get("X-Content-Type-Options"))
 		}
+	}
+}
+
+func TestLogin(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.Auth = config.Auth{BearerToken: "tok"}
+	cfg.UI.Users = map[string]secret.Secret{"alice": "$2a$10$QQeyaY3DS.dzuA26OC09R.P6EZgtk7aRUSmSdNUusHamRv9jZVfT."} // alice-pw
+	a := startApp(t, cfg)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(req *http.Request) (*http.Response, string) {
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	// A browser without a session is sent to the login page; API clients get 401.
+	req, _ := http.NewRequest("GET", a.url+"/ui/incidents/1?x=1", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	if resp, _ := do(req); resp.StatusCode != 303 || resp.Header.Get("Location") != "/ui/login?next=%2Fui%2Fincidents%2F1%3Fx%3D1" {
+		t.Fatalf("browser without a session: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The login form comes with an anonymous session and its CSRF token.
+	req, _ = http.NewRequest("GET", a.url+"/ui/login", nil)
+	resp, page := do(req)
+	var anon *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "golive_session" {
+			anon = c
+		}
+	}
+	_, rest, _ := strings.Cut(page, `name="_csrf" value="`)
+	token, _, _ := strings.Cut(rest, `"`)
+	if resp.StatusCode != 200 || anon == nil || token == "" {
+		t.Fatalf("login page: %d cookie %v token %q", resp.StatusCode, anon, token)
+	}
+	login := func(form string, cookie *http.Cookie) (*http.Response, string) {
+		req, _ := http.NewRequest("POST", a.url+"/ui/login", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		return do(req)
+	}
+	if resp, body := login("username=alice&password=alice-pw&_csrf="+token, nil); resp.StatusCode != 403 {
+		t.Errorf("login without the form's session: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := login("username=alice&password=alice-pw", anon); resp.StatusCode != 403 {
+		t.Errorf("login without the CSRF token: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := login("username=alice&password=wrong&_csrf="+token, anon); resp.StatusCode != 401 || !strings.Contains(body, "wrong user name or password") {
+		t.Errorf("wrong password: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = login("username=alice&password=alice-pw&next=%2F%2Fevil.example&_csrf="+token, anon)
+	var sess *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "golive_session" {
+			sess = c
+		}
+	}
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/ui" || sess == nil || sess.Value == anon.Value || !sess.HttpOnly {
+		t.Fatalf("login: %d to %q, cookie %+v", resp.StatusCode, resp.Header.Get("Location"), sess)
+	}
+	req, _ = http.NewRequest("GET", a.url+"/ui", nil)
+	req.AddCookie(sess)
+	if resp, page := do(req); resp.StatusCode != 200 || !strings.Contains(page, `<span class="user">alice</span>`) {
+		t.Fatalf("triage with the session: %d", resp.StatusCode)
 	}
 }
