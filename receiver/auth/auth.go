@@ -79,10 +79,14 @@ type Principal struct {
 
 // Name is what the timeline records as the actor of a console action.
 func (p Principal) Name() string {
-	if p.User != "" {
+	switch {
+	case p.User != "":
 		return p.User
+	case p.Method == MethodDisabled:
+		return "anonymous" // behind an authenticating proxy we are not told who
+	default:
+		return DemoActor
 	}
-	return DemoActor
 }
 
 // Browser reports whether the request came with a session cookie, i.e.

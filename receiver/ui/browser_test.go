@@ -284,9 +284,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal("a label's HTML became part of the page")
 	}
 	for sel, want := range map[string]string{
-		`a[href^="https://runbooks.example/ServiceDown"]`:           "Runbook",
-		`a[href^="http://prometheus.example:9090/graph"]`:           "Prometheus graph",
-		`a[href^="http://127.0.0.1:9093/#/silences/new?filter="]`:   "Silence in Alertmanager",
+		`a[href^="https://runbooks.example/ServiceDown"]`:          "Runbook",
+		`a[href^="http://prometheus.example:9090/graph"]`:          "Prometheus graph",
+		`a[href^="http://127.0.0.1:9093/#/silences/new?filter="]`:  "Silence in Alertmanager",
 		`a[href^="http://127.0.0.1:3000/d/golive-overview?from="]`: "Grafana",
 	} {
 		if got := text(t, ctx, ".links "+sel); got != want {

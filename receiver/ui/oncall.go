@@ -42,11 +42,8 @@ const horizon = 8 * 24 * time.Hour
 
 func view(s *oncall.Schedule, now time.Time, n int) ScheduleView {
 	v := ScheduleView{Name: s.Name, TimeZone: s.TimeZone}
-	cur := turnAt(s, now)
-	v.Now = cur
-	for _, t := range handovers(s, now, n) {
-		v.Next = append(v.Next, t)
-	}
+	v.Now = turnAt(s, now)
+	v.Next = handovers(s, now, n)
 	for _, o := range s.Overrides {
 		if o.End.After(now) {
 			v.Overrides = append(v.Overrides, o)
