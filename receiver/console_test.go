@@ -203,3 +203,31 @@ func TestLogin(t *testing.T) {
 		t.Fatalf("triage with the session: %d", resp.StatusCode)
 	}
 }
+
+// The triage view is open incidents only by default; a state filter is in
+// the URL, which the page's own refresh reloads, so the filter survives.
+func TestTriageFilter(t *testing.T) {
+	a := startApp(t, demoConfig(t))
+	if code, body := post(t, a.url+DefaultWebhookPath, payload(t, "am-0", "firing", time.Now().Add(-time.Minute), "fp1")); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	for _, st := range []string{"acknowledged", "resolved"} {
+		if code, body := post(t, a.url+"/api/v1/incidents/1/transition", []byte(`{"state":"`+st+`","actor":"alice"}`)); code != 200 {
+			t.Fatalf("%s: %d %s", st, code, body)
+		}
+	}
+	_, page := get(t, a.url+"/ui")
+	if strings.Contains(page, "/ui/incidents/1") || !strings.Contains(page, "No open incidents") {
+		t.Errorf("the default triage view lists a resolved incident:\n%s", page)
+	}
+	_, page = get(t, a.url+"/ui?state=resolved&state=closed")
+	if !strings.Contains(page, "/ui/incidents/1") || !strings.Contains(page, `<meta http-equiv="refresh" content="30">`) {
+		t.Errorf("the resolved filter does not list the incident or does not refresh:\n%s", page)
+	}
+	for st, checked := range map[string]bool{"new": false, "acknowledged": false, "resolved": true, "closed": true} {
+		box := `value="` + st + `" checked>`
+		if strings.Contains(page, box) != checked {
+			t.Errorf("state %s checked = %v, want %v", st, !checked, checked)
+		}
+	}
+}

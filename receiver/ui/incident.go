@@ -234,23 +234,22 @@ func actions(s store.State) []Action {
 	return out
 }
 
-// timeline merges the incident's events with its notifications, oldest
-// first, each said in words.
+// timeline lists the incident's events, oldest first, each said in
+// words, with the notifications still waiting in the outbox at the end
+// (delivered and failed ones are events of their own).
 func timeline(evs []store.Event, outbox []store.OutboxItem) []Entry {
 	out := make([]Entry, 0, len(evs)+len(outbox))
 	for _, e := range evs {
 		out = append(out, describe(e))
 	}
 	for _, o := range outbox {
-		en := Entry{At: o.CreatedAt, Actor: "system", What: fmt.Sprintf("Notification %q to %s", o.Kind, o.Channel), Class: "ev-notify"}
-		switch {
-		case !o.DoneAt.IsZero() && !o.Failed:
-			en.Detail = "delivered " + o.DoneAt.Local().Format("15:04:05")
-		case o.Failed:
-			en.Detail, en.Class = fmt.Sprintf("gave up after %d attempts: %s", o.Attempts, o.LastError), "ev-bad"
-		case o.Attempts > 0:
-			en.Detail = fmt.Sprintf("retrying (attempt %d): %s", o.Attempts, o.LastError)
-		default:
+		if !o.DoneAt.IsZero() {
+			continue
+		}
+		en := Entry{At: o.CreatedAt, Actor: store.SystemActor, What: fmt.Sprintf("Notification %q to %s", o.Kind, o.Channel), Class: "ev-notify"}
+		if o.Attempts > 0 {
+			en.Detail = fmt.Sprintf("retrying (attempt %d failed: %s)", o.Attempts, o.LastError)
+		} else {
 			en.Detail = "queued"
 		}
 		out = append(out, en)
@@ -258,6 +257,12 @@ func timeline(evs []store.Event, outbox []store.OutboxItem) []Entry {
 	slices.SortStableFunc(out, func(a, b Entry) int { return a.At.Compare(b.At) })
 	return out
 }
+
+// The notify worker's events (receiver/notify).
+const (
+	eventNotificationSent   store.EventKind = "notification_sent"
+	eventNotificationFailed store.EventKind = "notification_failed"
+)
 
 var transitions = map[string]string{
 	"acknowledged": "Acknowledged", "in_progress": "Started work", "resolved": "Resolved", "closed": "Closed", "new": "Reopened",
@@ -315,6 +320,16 @@ func describe(e store.Event) Entry {
 		en.Note = ""
 		if due := str("due"); due != "" {
 			en.Detail = "due " + due
+		}
+	case eventNotificationSent:
+		en.What, en.Class = fmt.Sprintf("Notification %q sent to %s", str("event"), str("channel")), "ev-notify"
+		if a := str("attempts"); a != "" && a != "1" {
+			en.Detail = "attempt " + a
+		}
+	case eventNotificationFailed:
+		en.What, en.Class = fmt.Sprintf("Notification %q to %s failed", str("event"), str("channel")), "ev-bad"
+		if a := str("attempts"); a != "" {
+			en.Detail = "gave up after attempt " + a
 		}
 	case store.EventAssigned:
 		en.What = "Assigned to " + e.To

@@ -180,20 +180,24 @@ func TestTimelineSaysWhatHappened(t *testing.T) {
 		{At: t0.Add(time.Minute), Kind: store.EventTransition, Actor: "alice", From: "new", To: "acknowledged", Note: "on it"},
 		{At: t0.Add(3 * time.Minute), Kind: store.EventSLABreached, Actor: "system", Note: "resolution deadline missed", Data: map[string]any{"kind": "resolution"}},
 		{At: t0.Add(4 * time.Minute), Kind: store.EventAssigned, Actor: "alice", From: "night-shift", To: "bob"},
+		{At: t0.Add(31 * time.Second), Kind: "notification_sent", Actor: "system", Data: map[string]any{"channel": "ops-slack", "event": "opened", "attempts": 1}},
+		{At: t0.Add(2 * time.Minute), Kind: "notification_failed", Actor: "system", Note: "554 rejected", Data: map[string]any{"channel": "mail", "event": "acknowledged", "attempts": 5}},
 	}
 	outbox := []store.OutboxItem{{CreatedAt: t0.Add(30 * time.Second), Kind: "opened", Channel: "ops-slack", DoneAt: t0.Add(31 * time.Second)},
-		{CreatedAt: t0.Add(2 * time.Minute), Kind: "acknowledged", Channel: "mail", Failed: true, Attempts: 5, LastError: "554 rejected"}}
+		{CreatedAt: t0.Add(time.Minute), Kind: "acknowledged", Channel: "mail", Failed: true, Attempts: 5, LastError: "554 rejected", DoneAt: t0.Add(2 * time.Minute)},
+		{CreatedAt: t0.Add(5 * time.Minute), Kind: "resolved", Channel: "ops-slack", Attempts: 2, LastError: "503"}}
 	var got []string
 	for _, e := range timeline(evs, outbox) {
 		got = append(got, e.Actor+": "+e.What+" | "+e.Detail+" | "+e.Note)
 	}
 	want := []string{
 		"system: Opened | group alertname=X | ",
-		`system: Notification "opened" to ops-slack | delivered ` + t0.Add(31*time.Second).Local().Format("15:04:05") + " | ",
+		`system: Notification "opened" sent to ops-slack |  | `,
 		"alice: Acknowledged | new → acknowledged | on it",
-		`system: Notification "acknowledged" to mail | gave up after 5 attempts: 554 rejected | `,
+		`system: Notification "acknowledged" to mail failed | gave up after attempt 5 | 554 rejected`,
 		"system: Resolution deadline missed |  | ",
 		"alice: Assigned to bob | was night-shift | ",
+		`system: Notification "resolved" to ops-slack | retrying (attempt 2 failed: 503) | `,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("timeline:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
