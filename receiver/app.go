@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -160,7 +161,8 @@ func (a *App) wire(o Options, secrets config.Secrets) error {
 	a.onCall = oncall
 	authn := auth.New(auth.Options{BearerToken: secrets.BearerToken, BasicUser: secrets.BasicUser,
 		BasicPassword: secrets.BasicPassword, AllowLoopback: cfg.Auth.InsecureAllowUnauthenticatedLoopback,
-		Disabled: cfg.Auth.Disabled, Users: cfg.UI.Users, SessionKey: sessionKey, SessionTTL: cfg.UI.TTL(), Now: o.Now}, a.log)
+		Disabled: cfg.Auth.Disabled, Users: cfg.UI.Users, SessionKey: sessionKey, SessionTTL: cfg.UI.TTL(),
+		SecureCookies: strings.HasPrefix(cfg.ExternalURL, "https://"), Now: o.Now}, a.log)
 	return a.routes(authn, o.Now)
 }
 

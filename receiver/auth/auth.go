@@ -41,6 +41,9 @@ type Options struct {
 	SessionKey []byte
 	// SessionTTL is how long a login lasts (0: 12h).
 	SessionTTL time.Duration
+	// SecureCookies marks session cookies Secure even on plain HTTP
+	// requests: set when a TLS-terminating proxy serves the external URL.
+	SecureCookies bool
 	// AllowLoopback accepts unauthenticated requests from 127.0.0.0/8 and
 	// ::1 (the local demo).
 	AllowLoopback bool
@@ -138,6 +141,7 @@ func New(o Options, logger *slog.Logger) *Authenticator {
 		a.passHash = []byte(o.BasicPassword.Value())
 	}
 	a.sessions = newSessions(o.SessionKey, o.SessionTTL, o.Now)
+	a.sessions.secure = o.SecureCookies
 	return a
 }
 

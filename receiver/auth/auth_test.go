@@ -235,3 +235,34 @@ func TestRequireJSON(t *testing.T) {
 func sha256Of(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
 func httpBody(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
+
+// FuzzSessionCookie: a cookie is attacker input. Decoding never panics,
+// and whatever decodes is exactly what the key signed.
+func FuzzSessionCookie(f *testing.F) {
+	now := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	s := newSessions([]byte(strings.Repeat("k", 32)), time.Hour, func() time.Time { return now })
+	good := s.encode(s.create("alice"))
+	for _, seed := range []string{good, good + "x", "", ".", "a.b", strings.Replace(good, ".", "..", 1), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAA"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		sess := s.decode(v)
+		if sess == nil {
+			return
+		}
+		if s.encode(sess) != v {
+			t.Fatalf("%q decoded to %+v, which encodes differently", v, sess)
+		}
+	})
+}
+
+func TestSecureCookieBehindTLSProxy(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		a := New(Options{SecureCookies: secure, AllowLoopback: true}, nil)
+		w := httptest.NewRecorder()
+		a.StartSession(w, httptest.NewRequest("POST", LoginPath, nil), "alice")
+		if c := w.Result().Cookies(); len(c) != 1 || c[0].Secure != secure {
+			t.Errorf("SecureCookies %v: cookie %+v", secure, c)
+		}
+	}
+}

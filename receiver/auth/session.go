@@ -33,9 +33,10 @@ type Session struct {
 func (s *Session) CSRFToken() string { return s.csrf }
 
 type sessions struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
+	key    []byte
+	ttl    time.Duration
+	now    func() time.Time
+	secure bool // Secure cookies even when the request is not TLS (a proxy terminates it)
 
 	// revoked holds logged-out session ids until they would expire: a
 	// stolen cookie stops working at logout (in this process; other
@@ -77,11 +78,13 @@ func (s *sessions) encode(sess *Session) string {
 
 func (s *sessions) decode(v string) *Session {
 	body, sig, ok := strings.Cut(v, ".")
-	if !ok {
+	// The decoder skips \r and \n; only the alphabet itself is a cookie.
+	if !ok || len(v) > 4096 || strings.IndexFunc(body+sig, notBase64URL) >= 0 {
 		return nil
 	}
-	b, err1 := base64.RawURLEncoding.DecodeString(body)
-	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: one cookie value per session, no malleable padding bits.
+	b, err1 := base64.RawURLEncoding.Strict().DecodeString(body)
+	mac, err2 := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err1 != nil || err2 != nil || len(b) < 24 || !hmac.Equal(mac, s.mac("session", b)) {
 		return nil
 	}
@@ -131,7 +134,7 @@ func (s *sessions) revoke(sess *Session) {
 
 func (s *sessions) set(w http.ResponseWriter, r *http.Request, sess *Session) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.encode(sess), Path: "/", Expires: sess.Expires,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: s.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})
 }
 
 // EnsureSession returns the request's session, or starts an anonymous one
@@ -165,7 +168,11 @@ func (a *Authenticator) EndSession(w http.ResponseWriter, r *http.Request) {
 		a.sessions.revoke(s)
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: a.sessions.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+func notBase64URL(r rune) bool {
+	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+}
