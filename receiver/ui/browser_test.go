@@ -18,11 +18,13 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/testenv"
 	"github.com/golive-ops/golive/receiver"
 	"github.com/golive-ops/golive/receiver/config"
+	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/webhook"
 )
@@ -217,6 +219,26 @@ func shots(t *testing.T, ctx context.Context, name, url string) {
 	do(t, ctx, "desktop size", chromedp.EmulateViewport(1280, 900))
 }
 
+// schedule is a rota with someone on now (a 24h shift), a hand-over
+// tomorrow and an override coming up.
+func schedule(t *testing.T) *oncall.Schedule {
+	t.Helper()
+	now := time.Now().UTC()
+	src := fmt.Sprintf(`
+name: ops
+timezone: UTC
+shifts:
+  - {name: all-day, start: "00:00", end: "24:00", rotation: {people: [ann, bob], every: 24h, anchor: "%s"}}
+overrides:
+  - {who: dana, start: %s, end: %s}
+`, now.Format("2006-01-02"), now.Add(5*time.Minute).Format(time.RFC3339), now.Add(35*time.Minute).Format(time.RFC3339))
+	var s oncall.Schedule
+	if err := yaml.Unmarshal([]byte(src), &s); err != nil {
+		t.Fatal(err)
+	}
+	return &s
+}
+
 // TestConsoleInBrowser works an incident from the console as an on-call
 // engineer does: log in, find the P0 on top with its countdown,
 // acknowledge it, add a note, resolve it; and checks that a page on
@@ -227,6 +249,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		c.UI.Users = map[string]secret.Secret{"alice": aliceHash}
 		c.UI.AlertmanagerURL = "http://127.0.0.1:9093"
 		c.UI.GrafanaURL = "http://127.0.0.1:3000/d/golive-overview"
+		c.OnCall.Schedule = schedule(t)
 		// The P2's response deadline passes while the test runs.
 		c.SLA.Targets[store.P2] = config.Target{Response: model.Duration(2 * time.Second), Resolution: model.Duration(time.Hour)}
 	})
@@ -320,6 +343,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shots(t, ctx, "incident", fmt.Sprintf("%s/ui/incidents/%d", s.url, p0))
 	shots(t, ctx, "oncall", s.url+"/ui/oncall")
+	wantNow, wantNext := "ann", "dana"
+	if now := time.Now().UTC(); now.Add(5*time.Minute).Day() != now.Day() {
+		wantNext = "bob" // midnight's hand-over comes before the override
+	}
+	if now, next := text(t, ctx, ".oncall .now .person"), text(t, ctx, ".oncall .next .person"); now != wantNow || next != wantNext {
+		t.Errorf("on call now %q, next %q; want %s, then %s", now, next, wantNow, wantNext)
+	}
 
 	// Another origin (same host, another port: same-site, so SameSite=Lax
 	// sends the session cookie) posts a form at the incident.
