@@ -52,13 +52,53 @@ const (
 	DefaultRefresh    = 30 * time.Second
 )
 
-// UnmarshalYAML decodes strictly and validates.
+// UnmarshalYAML decodes strictly and validates; an error starts with the
+// line of the field it is about.
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 	type plain Config
 	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
 		return err
 	}
-	return c.Validate()
+	if err := c.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return fmt.Errorf("line %d: %w", line(value, fe.path...), err)
+		}
+		return err
+	}
+	return nil
+}
+
+// FieldError is a validation error about one field of the section.
+type FieldError struct {
+	path []string // keys below ui
+	msg  string
+}
+
+func (e *FieldError) Error() string { return "ui." + strings.Join(e.path, ".") + ": " + e.msg }
+
+func fieldErr(msg string, path ...string) error { return &FieldError{path: path, msg: msg} }
+
+// line finds the line of the deepest key of path that n has.
+func line(n *yaml.Node, path ...string) int {
+	at := n.Line
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return at
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				at, next = n.Content[i].Line, n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			return at
+		}
+		n = next
+	}
+	return at
 }
 
 // Validate checks the section; errors name the field.
@@ -66,24 +106,24 @@ func (c *Config) Validate() error {
 	for _, name := range slices.Sorted(maps.Keys(c.Users)) {
 		switch {
 		case name == "" || strings.ContainsAny(name, " \t\r\n\x00:") || len(name) > 64:
-			return fmt.Errorf("ui.users: %q is not a user name (1-64 characters, no spaces or colons)", name)
+			return fieldErr(fmt.Sprintf("%q is not a user name (1-64 characters, no spaces or colons)", name), "users")
 		case !auth.IsBcrypt(c.Users[name].Value()):
-			return fmt.Errorf("ui.users.%s: not a bcrypt hash (make one with `htpasswd -nBC 10 %s | cut -d: -f2`)", name, name)
+			return fieldErr(fmt.Sprintf("not a bcrypt hash (make one with `htpasswd -nBC 10 %s | cut -d: -f2`)", name), "users", name)
 		}
 	}
 	if c.SessionTTL < 0 {
-		return errors.New("ui.session_ttl: must not be negative")
+		return fieldErr("must not be negative", "session_ttl")
 	}
 	if c.Refresh < 0 || (c.Refresh > 0 && time.Duration(c.Refresh) < 5*time.Second) {
-		return errors.New("ui.refresh: must be at least 5s")
+		return fieldErr("must be at least 5s", "refresh")
 	}
-	for field, v := range map[string]string{"alertmanager_url": c.AlertmanagerURL, "grafana_url": c.GrafanaURL} {
-		if v == "" {
+	for _, f := range []struct{ field, v string }{{"alertmanager_url", c.AlertmanagerURL}, {"grafana_url", c.GrafanaURL}} {
+		if f.v == "" {
 			continue
 		}
-		u, err := url.Parse(v)
+		u, err := url.Parse(f.v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("ui.%s: %q is not an http(s) URL", field, v)
+			return fieldErr(fmt.Sprintf("%q is not an http(s) URL", f.v), f.field)
 		}
 	}
 	return nil
