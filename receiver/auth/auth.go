@@ -157,10 +157,12 @@ func (a *Authenticator) HasUsers() bool { return len(a.o.Users) > 0 }
 // LoopbackDemo reports whether unauthenticated loopback requests are let in.
 func (a *Authenticator) LoopbackDemo() bool { return a.o.AllowLoopback && !a.o.Disabled }
 
-// Allowed reports whether r carries valid credentials (or needs none).
+// Allowed reports whether r carries a machine's valid credentials (or
+// needs none): what the webhook accepts. A browser session is not enough
+// there, since a page on another site can make a logged-in browser post.
 func (a *Authenticator) Allowed(r *http.Request) bool {
-	_, ok := a.Identify(r)
-	return ok
+	p, ok := a.Identify(r)
+	return ok && p.Method != MethodSession
 }
 
 // Identify says who sent r. Credentials in the Authorization header win

@@ -123,6 +123,13 @@ func TestSessions(t *testing.T) {
 	if p, ok := identify(c); !ok || p.User != "alice" || p.Method != MethodSession || p.Session == nil || p.Session.CSRFToken() == "" {
 		t.Fatalf("Identify with the session cookie = %+v, %v", p, ok)
 	}
+	// The webhook takes machine credentials only.
+	hook := httptest.NewRequest("POST", "/api/v1/alertmanager", nil)
+	hook.RemoteAddr = "10.0.0.1:1"
+	hook.AddCookie(c)
+	if a.Allowed(hook) {
+		t.Fatal("a browser session was allowed to post a webhook")
+	}
 	// A cookie edited to name another user fails the signature.
 	tampered := *c
 	body, sig, _ := strings.Cut(c.Value, ".")
