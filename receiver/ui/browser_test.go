@@ -263,6 +263,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	ctx := browser(t)
 	do(t, ctx, "the console sends a browser to the login page",
 		chromedp.Navigate(s.url+"/ui"), chromedp.WaitVisible(chromedp.ID("username")))
+	shots(t, ctx, "login", s.url+"/ui/login")
 	do(t, ctx, "typing the password",
 		chromedp.SendKeys(chromedp.ID("username"), "alice"), chromedp.SendKeys(chromedp.ID("password"), "alice-pw"))
 	if code := submit(t, ctx, "logging in", "form button.primary"); code != 200 {

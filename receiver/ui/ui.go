@@ -160,6 +160,7 @@ type frame struct {
 	Nav     []NavItem
 	User    string // "" when nobody is logged in
 	Demo    bool   // the unauthenticated loopback demo
+	Authed  bool   // anyone let in (the login page is served to others too)
 	CSRF    string
 	Refresh int // seconds; 0: no auto-refresh
 	Flash   string
@@ -167,7 +168,7 @@ type frame struct {
 
 func (u *UI) frame(w http.ResponseWriter, r *http.Request, title, active string) frame {
 	p, _ := auth.FromContext(r.Context())
-	f := frame{Title: title, User: p.User, Demo: p.Method == auth.MethodLoopback}
+	f := frame{Title: title, User: p.User, Demo: p.Method == auth.MethodLoopback, Authed: p.Method != ""}
 	if s := u.o.Auth.EnsureSession(w, r); s != nil {
 		f.CSRF = s.CSRFToken()
 	}
@@ -261,22 +262,19 @@ func (u *UI) FormFailed(w http.ResponseWriter, r *http.Request, code int, err er
 }
 
 // safeReturn keeps redirects on the console: a path under /ui, never
-// another host ("//evil", "/\\evil").
+// another host ("//evil", "/\\evil"), without an earlier flash message.
 func safeReturn(p, fallback string) string {
-	if p == "" || !strings.HasPrefix(p, "/ui") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	if !strings.HasPrefix(p, "/ui") || strings.ContainsAny(p, "\\\r\n") {
 		return fallback
 	}
-	if u, err := url.Parse(p); err != nil || u.Host != "" || u.Scheme != "" {
+	u, err := url.Parse(p)
+	if err != nil || u.Host != "" || u.Scheme != "" {
 		return fallback
 	}
-	// Drop an earlier flash message.
-	if u, err := url.Parse(p); err == nil {
-		q := u.Query()
-		q.Del("done")
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return p
+	q := u.Query()
+	q.Del("done")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 var errNotFound = errors.New("incident not found")
