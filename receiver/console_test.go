@@ -231,3 +231,55 @@ func TestTriageFilter(t *testing.T) {
 		}
 	}
 }
+
+// A browser that authenticates with basic auth (auth.basic_auth, the
+// browser's own prompt) works the console's forms too, with the CSRF token.
+func TestFormsUnderBasicAuth(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.Auth = config.Auth{BasicAuth: &config.BasicAuth{Username: "oncall", Password: "pw"}}
+	a := startApp(t, cfg)
+	basic := []string{"Authorization", "Basic b25jYWxsOnB3"} // oncall:pw
+	if code, body := post(t, a.url+DefaultWebhookPath, payload(t, "am-0", "firing", time.Now().Add(-time.Minute), "fp1"), basic...); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	req, _ := http.NewRequest("GET", a.url+"/ui/incidents/1", nil)
+	req.Header.Set(basic[0], basic[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	_, rest, _ := strings.Cut(string(page), `name="_csrf" value="`)
+	token, _, _ := strings.Cut(rest, `"`)
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		cookie = c
+	}
+	if token == "" || cookie == nil {
+		t.Fatalf("incident page gave no session or token: %d", resp.StatusCode)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	ack := func(form string) int {
+		req, _ := http.NewRequest("POST", a.url+"/api/v1/incidents/1/transition", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(basic[0], basic[1])
+		req.AddCookie(cookie)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := ack("state=acknowledged"); code != 403 {
+		t.Fatalf("form without the token: %d, want 403", code)
+	}
+	if code := ack("state=acknowledged&_csrf=" + token); code != 303 {
+		t.Fatalf("form with the token: %d, want 303", code)
+	}
+	code, body := send(t, "GET", a.url+"/api/v1/incidents/1", "", basic...)
+	if code != 200 || !strings.Contains(body, `"state": "acknowledged"`) || !strings.Contains(body, `"actor": "oncall"`) {
+		t.Fatalf("after the form: %d %s", code, body)
+	}
+}

@@ -173,7 +173,14 @@ func (a *Authenticator) Identify(r *http.Request) (Principal, bool) {
 		return Principal{Method: MethodDisabled, Session: a.sessions.read(r)}, true
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
-		return a.check(r, h)
+		p, ok := a.check(r, h)
+		if ok && p.Method == MethodBasic && isForm(r) {
+			// A browser that logged in with basic auth posts the console's
+			// forms with the session its pages gave it, so the form's
+			// CSRF token is checked against that.
+			p.Session = a.sessions.read(r)
+		}
+		return p, ok
 	}
 	s := a.sessions.read(r)
 	if s != nil && s.User != "" {

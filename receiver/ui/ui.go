@@ -161,6 +161,7 @@ type frame struct {
 	User    string // "" when nobody is logged in
 	Demo    bool   // the unauthenticated loopback demo
 	Authed  bool   // anyone let in (the login page is served to others too)
+	Session bool   // logged in through the login page (so logging out means something)
 	CSRF    string
 	Refresh int // seconds; 0: no auto-refresh
 	Flash   string
@@ -168,7 +169,8 @@ type frame struct {
 
 func (u *UI) frame(w http.ResponseWriter, r *http.Request, title, active string) frame {
 	p, _ := auth.FromContext(r.Context())
-	f := frame{Title: title, User: p.User, Demo: p.Method == auth.MethodLoopback, Authed: p.Method != ""}
+	f := frame{Title: title, User: p.User, Demo: p.Method == auth.MethodLoopback, Authed: p.Method != "",
+		Session: p.Method == auth.MethodSession}
 	if s := u.o.Auth.EnsureSession(w, r); s != nil {
 		f.CSRF = s.CSRFToken()
 	}
