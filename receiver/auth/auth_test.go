@@ -273,3 +273,23 @@ func TestSecureCookieBehindTLSProxy(t *testing.T) {
 		}
 	}
 }
+
+// A config reload builds a new Authenticator: without a session key file,
+// logins and logouts must carry over to it.
+func TestSessionsSurviveAReload(t *testing.T) {
+	users := map[string]secret.Secret{"alice": hashAlice}
+	before := New(Options{Users: users}, nil)
+	w := httptest.NewRecorder()
+	before.StartSession(w, httptest.NewRequest("POST", LoginPath, nil), "alice")
+	c := w.Result().Cookies()[0]
+	after := New(Options{Users: users}, nil)
+	r := httptest.NewRequest("GET", "/ui", nil)
+	r.AddCookie(c)
+	if p, ok := after.Identify(r); !ok || p.User != "alice" {
+		t.Fatal("a reload logged alice out")
+	}
+	before.EndSession(httptest.NewRecorder(), r)
+	if _, ok := after.Identify(r); ok {
+		t.Fatal("a logout before the reload does not hold after it")
+	}
+}

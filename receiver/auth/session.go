@@ -38,19 +38,35 @@ type sessions struct {
 	now    func() time.Time
 	secure bool // Secure cookies even when the request is not TLS (a proxy terminates it)
 
-	// revoked holds logged-out session ids until they would expire: a
-	// stolen cookie stops working at logout (in this process; other
-	// replicas accept it until it expires).
-	mu      sync.Mutex
-	revoked map[string]time.Time
+	revoked *revocations
 }
+
+// revocations hold logged-out session ids until they would expire: a
+// stolen cookie stops working at logout (in this process; other replicas
+// accept it until it expires).
+type revocations struct {
+	mu  sync.Mutex
+	ids map[string]time.Time
+}
+
+// The process's own session key and revocations, for configs without a
+// session_key_file: one per process rather than per Authenticator, so a
+// config reload (which builds a new Authenticator) keeps people logged in
+// and logged out; a restart ends every session.
+var (
+	processKey = sync.OnceValue(func() []byte {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // never fails (crypto/rand since Go 1.24)
+		return key
+	})
+	processRevoked = &revocations{ids: map[string]time.Time{}}
+)
 
 func newSessions(key []byte, ttl time.Duration, now func() time.Time) *sessions {
 	if len(key) == 0 {
-		key = make([]byte, 32)
-		_, _ = rand.Read(key) // never fails (crypto/rand since Go 1.24)
+		key = processKey()
 	}
-	return &sessions{key: key, ttl: ttl, now: now, revoked: map[string]time.Time{}}
+	return &sessions{key: key, ttl: ttl, now: now, revoked: processRevoked}
 }
 
 func (s *sessions) mac(purpose string, b []byte) []byte {
@@ -93,9 +109,9 @@ func (s *sessions) decode(v string) *Session {
 	if !s.now().Before(sess.Expires) {
 		return nil
 	}
-	s.mu.Lock()
-	_, gone := s.revoked[sess.ID]
-	s.mu.Unlock()
+	s.revoked.mu.Lock()
+	_, gone := s.revoked.ids[sess.ID]
+	s.revoked.mu.Unlock()
 	if gone {
 		return nil
 	}
@@ -121,15 +137,16 @@ func (s *sessions) create(user string) *Session {
 }
 
 func (s *sessions) revoke(sess *Session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	r := s.revoked
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	now := s.now()
-	for id, exp := range s.revoked {
+	for id, exp := range r.ids {
 		if now.After(exp) {
-			delete(s.revoked, id)
+			delete(r.ids, id)
 		}
 	}
-	s.revoked[sess.ID] = sess.Expires
+	r.ids[sess.ID] = sess.Expires
 }
 
 func (s *sessions) set(w http.ResponseWriter, r *http.Request, sess *Session) {
