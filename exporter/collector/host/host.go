@@ -4,8 +4,12 @@
 // unchanged.
 //
 // Each source is its own collector.Collector, so a hung NFS mount blanks only
-// the filesystem metrics. Files under /proc are parsed directly into reused
-// buffers: a full host collection costs well under a millisecond of CPU.
+// the filesystem metrics, and each reports node_scrape_collector_success and
+// node_scrape_collector_duration_seconds as node_exporter's do. New sources
+// are read with github.com/prometheus/procfs, node_exporter's library; the
+// hot files of the first collectors (/proc/stat, meminfo, diskstats,
+// net/dev, mountinfo) keep parsers of their own that fill reused buffers,
+// because procfs costs several times more there (see bench_test.go).
 package host
 
 import (
@@ -17,6 +21,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/prometheus/procfs"
+	"github.com/prometheus/procfs/sysfs"
 
 	"github.com/golive-ops/golive/exporter/collector"
 )
@@ -34,6 +41,10 @@ func New(cfg Config, logger *slog.Logger) ([]collector.Collector, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	fs := newFS(cfg.Paths)
+	// A container without /sys must still report CPU and memory: a missing
+	// root fails only the collectors that read it, at every scrape.
+	fs.procfs, fs.procfsErr = procfs.NewFS(cfg.Paths.Procfs)
+	fs.sysfs, fs.sysfsErr = sysfs.NewFS(cfg.Paths.Sysfs)
 	var out []collector.Collector
 	for _, name := range AllCollectors {
 		if !cfg.enabled(name) {
@@ -43,7 +54,7 @@ func New(cfg Config, logger *slog.Logger) ([]collector.Collector, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, instrumented{c})
 	}
 	return out, nil
 }
@@ -65,6 +76,32 @@ func newSubCollector(name string, cfg Config, fs hostFS, logger *slog.Logger) (c
 		return newNetdevCollector(cfg.Netdev, fs)
 	case Time:
 		return newTimeCollector(fs, logger), nil
+	case Stat:
+		return newStatCollector(fs), nil
+	case VMStat:
+		return newVMStatCollector(cfg.VMStat, fs)
+	case NetStat:
+		return newNetStatCollector(cfg.NetStat, fs)
+	case Sockstat:
+		return newSockstatCollector(fs, logger), nil
+	case Timex:
+		return newTimexCollector(logger), nil
+	case Conntrack:
+		return newConntrackCollector(fs, logger), nil
+	case Pressure:
+		return newPressureCollector(fs, logger), nil
+	case Netclass:
+		return newNetclassCollector(cfg.Netclass, fs, logger)
+	case Filefd:
+		return newFilefdCollector(fs), nil
+	case Entropy:
+		return newEntropyCollector(fs), nil
+	case Uname:
+		return newUnameCollector(), nil
+	case OS:
+		return newOSCollector(fs, logger), nil
+	case Textfile:
+		return newTextfileCollector(cfg.Textfile, logger), nil
 	}
 	return nil, fmt.Errorf("unknown host collector %q", name)
 }
@@ -74,6 +111,10 @@ func newSubCollector(name string, cfg Config, fs hostFS, logger *slog.Logger) (c
 type hostFS struct {
 	proc, sys, root string
 	bufs            *sync.Pool
+	procfs          procfs.FS
+	sysfs           sysfs.FS
+	procfsErr       error // from procfs.NewFS: the procfs root is unusable
+	sysfsErr        error
 }
 
 func newFS(p Paths) hostFS {
