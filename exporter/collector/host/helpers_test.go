@@ -50,7 +50,9 @@ func newFixtureCollector(t testing.TB, name string) collector.Collector {
 	if len(cs) != 1 || cs[0].Name() != name || cs[0].Target() != "" {
 		t.Fatalf("New with collectors [%s] returned %d collectors", name, len(cs))
 	}
-	return cs[0]
+	// The collector's own metrics, without node_scrape_collector_* (see
+	// TestScrapeCollectorMetrics).
+	return cs[0].(instrumented).Collector
 }
 
 // gather runs the collectors once and returns the families by name.
