@@ -118,49 +118,6 @@ func BenchmarkParseMeminfo(b *testing.B) {
 	})
 }
 
-func BenchmarkParseNetDev(b *testing.B) {
-	fs := newFS(Default.Paths)
-	var names internCache
-	b.Run("golive", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := fs.read(fs.procPath("net", "dev"), func(buf []byte) error { _, err := parseNetDev(buf, nil, &names); return err }); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("procfs", func(b *testing.B) {
-		pfs := mustProcfs(b)
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := pfs.NetDev(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-func BenchmarkParseLoadavg(b *testing.B) {
-	fs := newFS(Default.Paths)
-	b.Run("golive", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := fs.read(fs.procPath("loadavg"), func(buf []byte) error { _, err := parseLoadavg(buf); return err }); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("procfs", func(b *testing.B) {
-		pfs := mustProcfs(b)
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := pfs.LoadAvg(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
 func BenchmarkParseDiskstats(b *testing.B) {
 	fs := newFS(Default.Paths)
 	var names internCache

@@ -280,3 +280,25 @@ func TestMissingProcFileIsAnError(t *testing.T) {
 		}
 	}
 }
+
+func TestMalformedProcFilesAreErrors(t *testing.T) {
+	for _, tt := range []struct{ name, file, content string }{
+		{Netdev, "net/dev", "h1\nh2\n  eth0: 1 2 x\n"},
+		{Loadavg, "loadavg", "0.1 nope\n"},
+		{Filefd, "sys/fs/file-nr", "12\n"},
+		{VMStat, "vmstat", "pgfault many\n"},
+	} {
+		dir := t.TempDir()
+		writeProc(t, dir, tt.file, tt.content)
+		cfg := fixtureConfig()
+		cfg.Paths.Procfs = dir
+		cfg.Collectors = []string{tt.name}
+		cs, err := New(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cs[0].Update(t.Context(), make(chan prometheus.Metric, 100)); err == nil {
+			t.Errorf("%s: Update accepted %s = %q", tt.name, tt.file, tt.content)
+		}
+	}
+}

@@ -6,10 +6,15 @@
 // Each source is its own collector.Collector, so a hung NFS mount blanks only
 // the filesystem metrics, and each reports node_scrape_collector_success and
 // node_scrape_collector_duration_seconds as node_exporter's do. New sources
-// are read with github.com/prometheus/procfs, node_exporter's library; the
-// hot files of the first collectors (/proc/stat, meminfo, diskstats,
-// net/dev, mountinfo) keep parsers of their own that fill reused buffers,
-// because procfs costs several times more there (see bench_test.go).
+// are read with github.com/prometheus/procfs, node_exporter's library.
+// Parsers of our own, filling reused buffers, remain where procfs costs
+// clearly more or lacks what node_exporter exports (BenchmarkParse* in
+// bench_test.go, on this project's VM): the per-CPU lines of /proc/stat
+// (procfs 3.2x the time, 10x the allocations), /proc/diskstats (3.1x),
+// /proc/meminfo (1.6x, and procfs knows only a fixed list of fields),
+// mountinfo (parsed once per scrape with statfs around it), /proc/vmstat
+// and /proc/net/{netstat,snmp,snmp6} (no procfs parser for the generic
+// field set), and /sys/class/net (netlink.go).
 package host
 
 import (
