@@ -257,7 +257,7 @@ func TestMissingProcFileIsAnError(t *testing.T) {
 	}
 	// Kernel features that may be absent (no IPv6, no nf_conntrack, no
 	// PSI): node_exporter reports nothing for them, and neither do we.
-	optional := []string{Sockstat, Conntrack, Pressure}
+	optional := []string{Sockstat, Conntrack, Pressure, Schedstat}
 	// Sources outside procfs.
 	notProc := []string{Timex, Netclass, Uname, OS, Textfile}
 	for _, c := range cs {

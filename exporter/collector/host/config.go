@@ -51,6 +51,9 @@ const (
 	Uname      = "uname"
 	OS         = "os"
 	Textfile   = "textfile"
+	ARP        = "arp"
+	Softnet    = "softnet"
+	Schedstat  = "schedstat"
 )
 
 // AllCollectors lists every host sub-collector in the order New returns them.
@@ -59,6 +62,7 @@ const (
 var AllCollectors = []string{
 	CPU, Loadavg, Meminfo, Filesystem, Diskstats, Netdev, Time,
 	Stat, VMStat, NetStat, Sockstat, Timex, Conntrack, Pressure, Netclass, Filefd, Entropy, Uname, OS, Textfile,
+	ARP, Softnet, Schedstat,
 }
 
 // Config is the host section of the exporter config.

@@ -30,7 +30,7 @@ func newConntrackCollector(hfs hostFS, logger *slog.Logger) simple {
 		if errors.Is(err, fs.ErrNotExist) {
 			// nf_conntrack is not loaded: nothing to report, which is no fault.
 			logger.Debug("conntrack probably not loaded", "err", err)
-			return nil
+			return errNoData
 		}
 		return err
 	}}

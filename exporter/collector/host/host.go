@@ -107,6 +107,12 @@ func newSubCollector(name string, cfg Config, fs hostFS, logger *slog.Logger) (c
 		return newOSCollector(fs, logger), nil
 	case Textfile:
 		return newTextfileCollector(cfg.Textfile, logger), nil
+	case ARP:
+		return newARPCollector(fs), nil
+	case Softnet:
+		return newSoftnetCollector(fs), nil
+	case Schedstat:
+		return newSchedstatCollector(fs, logger), nil
 	}
 	return nil, fmt.Errorf("unknown host collector %q", name)
 }

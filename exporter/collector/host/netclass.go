@@ -74,7 +74,7 @@ func (c *netclassCollector) update(ch chan<- prometheus.Metric) error {
 	devices, err := c.fs.sysfs.NetClassDevices()
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		c.logger.Debug("could not read netclass directory", "err", err)
-		return nil
+		return errNoData
 	}
 	if err != nil {
 		return err

@@ -140,7 +140,6 @@ node_sockstat_FRAG_memory 0
 		"node_sockstat_TCP6_inuse", "node_sockstat_FRAG_memory")
 }
 
-
 func TestConntrackFixtureSumsCPUs(t *testing.T) {
 	compare(t, newFixtureCollector(t, Conntrack), `
 # HELP node_nf_conntrack_entries Number of currently allocated flow entries for connection tracking.
@@ -365,10 +364,13 @@ func descName(d *prometheus.Desc) string {
 func TestScrapeCollectorMetrics(t *testing.T) {
 	ok := instrumented{simple{name: "good", update: func(chan<- prometheus.Metric) error { return nil }}}
 	bad := instrumented{simple{name: "bad", update: func(chan<- prometheus.Metric) error { return errors.New("boom") }}}
-	a := &asPrometheus{ctx: t.Context(), cs: []collector.Collector{ok, bad}}
+	// A source this host lacks: 0 as in node_exporter, but no failure for the runner.
+	absent := instrumented{simple{name: "absent", update: func(chan<- prometheus.Metric) error { return errNoData }}}
+	a := &asPrometheus{ctx: t.Context(), cs: []collector.Collector{ok, bad, absent}}
 	if err := testutil.CollectAndCompare(a, strings.NewReader(`
 # HELP node_scrape_collector_success node_exporter: Whether a collector succeeded.
 # TYPE node_scrape_collector_success gauge
+node_scrape_collector_success{collector="absent"} 0
 node_scrape_collector_success{collector="bad"} 0
 node_scrape_collector_success{collector="good"} 1
 `), "node_scrape_collector_success"); err != nil {
@@ -465,4 +467,41 @@ func TestTextfileWithoutErrorsOrDirectory(t *testing.T) {
 			t.Errorf("directory %q: node_textfile_scrape_error = %v, want %v", tt.dir, got, tt.want)
 		}
 	}
+}
+
+func TestARPSoftnetSchedstatFixture(t *testing.T) {
+	compare(t, newFixtureCollector(t, ARP), `
+# HELP node_arp_entries ARP entries by device
+# TYPE node_arp_entries gauge
+node_arp_entries{device="eth0"} 2
+node_arp_entries{device="eth1"} 1
+`)
+	compare(t, newFixtureCollector(t, Softnet), `
+# HELP node_softnet_processed_total Number of processed packets
+# TYPE node_softnet_processed_total counter
+node_softnet_processed_total{cpu="0"} 231253
+node_softnet_processed_total{cpu="1"} 109479
+# HELP node_softnet_dropped_total Number of dropped packets
+# TYPE node_softnet_dropped_total counter
+node_softnet_dropped_total{cpu="0"} 1
+node_softnet_dropped_total{cpu="1"} 0
+# HELP node_softnet_times_squeezed_total Number of times processing packets ran out of quota
+# TYPE node_softnet_times_squeezed_total counter
+node_softnet_times_squeezed_total{cpu="0"} 2
+node_softnet_times_squeezed_total{cpu="1"} 4
+`, "node_softnet_processed_total", "node_softnet_dropped_total", "node_softnet_times_squeezed_total")
+	compare(t, newFixtureCollector(t, Schedstat), `
+# HELP node_schedstat_running_seconds_total Number of seconds CPU spent running a process.
+# TYPE node_schedstat_running_seconds_total counter
+node_schedstat_running_seconds_total{cpu="0"} 2
+node_schedstat_running_seconds_total{cpu="1"} 3
+# HELP node_schedstat_waiting_seconds_total Number of seconds spent by processing waiting for this CPU.
+# TYPE node_schedstat_waiting_seconds_total counter
+node_schedstat_waiting_seconds_total{cpu="0"} 0.5
+node_schedstat_waiting_seconds_total{cpu="1"} 1.5
+# HELP node_schedstat_timeslices_total Number of timeslices executed by CPU.
+# TYPE node_schedstat_timeslices_total counter
+node_schedstat_timeslices_total{cpu="0"} 4242
+node_schedstat_timeslices_total{cpu="1"} 1234
+`)
 }

@@ -66,7 +66,8 @@ func compareFamilies(t *testing.T, theirs, before, after map[string]*dto.MetricF
 	// udev/sysfs disk info, and node_exporter's own build.
 	notOurs := []string{"node_disk_info", "node_exporter_build_info"}
 	// Families of newer node_exporter releases than the Debian 1.5 here.
-	newer := []string{"node_filesystem_mount_info", "node_timex_offset_overflow_total", "node_pressure_irq_stalled_seconds_total"}
+	newer := []string{"node_filesystem_mount_info", "node_timex_offset_overflow_total", "node_pressure_irq_stalled_seconds_total",
+		"node_softnet_cpu_collision_total", "node_softnet_received_rps_total", "node_softnet_flow_limit_count_total", "node_softnet_backlog_len"}
 
 	compared := 0
 	for name, mf := range theirs {
@@ -109,6 +110,7 @@ func startNodeExporter(t *testing.T, ctx context.Context, bin string, cfg Config
 		"--collector.vmstat", "--collector.netstat", "--collector.sockstat", "--collector.timex",
 		"--collector.conntrack", "--collector.pressure", "--collector.netclass", "--collector.filefd",
 		"--collector.entropy", "--collector.uname", "--collector.os", "--collector.textfile",
+		"--collector.arp", "--collector.softnet", "--collector.schedstat",
 		"--collector.textfile.directory="+cfg.Textfile.Directory,
 		// golive's defaults are the newest release's; 1.5's netstat set lacks two.
 		"--collector.vmstat.fields="+cfg.VMStat.Fields,

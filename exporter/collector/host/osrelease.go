@@ -95,7 +95,8 @@ func (c *osCollector) read() (osRelease, error) {
 		c.path, c.mtime, c.size, c.last = path, st.ModTime(), st.Size(), r
 		return r, nil
 	}
-	return osRelease{}, errors.Join(errs...)
+	c.logger.Debug("no os-release file", "err", errors.Join(errs...))
+	return osRelease{}, errNoData
 }
 
 // parseOSRelease reads os-release(5): KEY=value lines, values optionally in

@@ -35,6 +35,7 @@ func newPressureCollector(hfs hostFS, logger *slog.Logger) simple {
 		if hfs.procfsErr != nil {
 			return hfs.procfsErr
 		}
+		found := 0
 		for _, r := range psiResources {
 			s, err := hfs.procfs.PSIStatsForResource(r.resource)
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EOPNOTSUPP) {
@@ -46,6 +47,7 @@ func newPressureCollector(hfs hostFS, logger *slog.Logger) simple {
 			if err != nil {
 				return err
 			}
+			found++
 			// PSI totals are in microseconds; divided as node_exporter divides them,
 			// so that values are bit-identical.
 			if r.some != nil && s.Some != nil {
@@ -54,6 +56,9 @@ func newPressureCollector(hfs hostFS, logger *slog.Logger) simple {
 			if r.full != nil && s.Full != nil {
 				ch <- prometheus.MustNewConstMetric(r.full, prometheus.CounterValue, float64(s.Full.Total)/1000.0/1000.0)
 			}
+		}
+		if found == 0 {
+			return errNoData
 		}
 		return nil
 	}}

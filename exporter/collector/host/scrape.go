@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,13 @@ var (
 	scrapeSuccessDesc  = desc("node_scrape_collector_success", "node_exporter: Whether a collector succeeded.", "collector")
 )
 
+// errNoData is node_exporter's ErrNoData: the source does not exist on this
+// host (no nf_conntrack, no PSI, adjtimex forbidden). node_exporter reports
+// node_scrape_collector_success 0 for it, and so does golive; for the
+// runner it is no failure (golive_exporter_collector_success stays 1 and
+// nothing is logged above debug), since there is nothing to fix.
+var errNoData = errors.New("collector returned no data")
+
 // instrumented reports its collector's outcome under node_exporter's names
 // once Update returns. A collector the runner abandons at the deadline
 // reports nothing here (its output is dropped); the runner's
@@ -29,6 +37,9 @@ func (c instrumented) Update(ctx context.Context, ch chan<- prometheus.Metric) e
 	success := 1.0
 	if err != nil {
 		success = 0
+	}
+	if errors.Is(err, errNoData) {
+		err = nil
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds(), c.Name())
 	ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, success, c.Name())

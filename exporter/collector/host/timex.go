@@ -62,7 +62,7 @@ func newTimexCollector(logger *slog.Logger) simple {
 		if errors.Is(err, os.ErrPermission) {
 			// seccomp profiles that forbid adjtimex: no data, as node_exporter.
 			logger.Debug("not collecting timex metrics", "err", err)
-			return nil
+			return errNoData
 		}
 		if err != nil {
 			return err
@@ -74,7 +74,9 @@ func newTimexCollector(logger *slog.Logger) simple {
 
 func emitTimex(ch chan<- prometheus.Metric, r timexReading, overflows *atomic.Uint64) {
 	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
-	counter := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v) }
+	counter := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
+	}
 	divisor := 1e6
 	if r.Status&staNano != 0 {
 		divisor = 1e9
