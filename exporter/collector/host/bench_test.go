@@ -78,7 +78,10 @@ func BenchmarkParseProcStat(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := fs.read(fs.procPath("stat"), func(buf []byte) (err error) {
-				scratch, err = parseProcStatCPUs(buf, scratch)
+				if scratch, err = parseProcStatCPUs(buf, scratch); err != nil {
+					return err
+				}
+				_, err = parseProcStatTotals(buf)
 				return err
 			}); err != nil {
 				b.Fatal(err)

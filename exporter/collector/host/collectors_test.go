@@ -217,9 +217,6 @@ func TestTimeFixture(t *testing.T) {
 	// node_exporter's float64(UnixNano())/1e9, rounding included.
 	c.now = func() time.Time { return time.Unix(1795317530, 250e6).In(time.FixedZone("CET", 3600)) }
 	compare(t, c, `
-# HELP node_boot_time_seconds Node boot time, in unixtime.
-# TYPE node_boot_time_seconds gauge
-node_boot_time_seconds 1.795316993e+09
 # HELP node_time_seconds System time in seconds since epoch (1970).
 # TYPE node_time_seconds gauge
 node_time_seconds 1.7953175302499998e+09
@@ -241,7 +238,7 @@ func TestTimeWithoutSysfsStillReportsClock(t *testing.T) {
 	cfg.Paths.Sysfs = t.TempDir()
 	c := newTimeCollector(newFS(cfg.Paths), slog.New(slog.DiscardHandler))
 	mfs := gather(t, c)
-	for _, name := range []string{"node_time_seconds", "node_boot_time_seconds", "node_time_zone_offset_seconds"} {
+	for _, name := range []string{"node_time_seconds", "node_time_zone_offset_seconds"} {
 		if mfs[name] == nil {
 			t.Errorf("%s missing without sysfs", name)
 		}
@@ -259,7 +256,7 @@ func TestMissingProcFileIsAnError(t *testing.T) {
 	// PSI): node_exporter reports nothing for them, and neither do we.
 	optional := []string{Sockstat, Conntrack, Pressure, Schedstat}
 	// Sources outside procfs.
-	notProc := []string{Timex, Netclass, Uname, OS, Textfile}
+	notProc := []string{Time, Timex, Netclass, Uname, OS, Textfile}
 	for _, c := range cs {
 		ch := make(chan prometheus.Metric, 1000)
 		err := c.Update(t.Context(), ch)

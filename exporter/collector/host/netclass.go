@@ -40,14 +40,15 @@ type netclassCollector struct {
 	// with the default sysfs: netlink answers for golive's own network
 	// namespace, which a sysfs mounted elsewhere may not show.
 	netlink bool
-	// fixed holds the attributes an interface keeps for its lifetime, by
-	// name, valid while its ifindex is the same.
+	// fixed holds the attributes an interface keeps while its ifindex and
+	// address stay the same, by name.
 	fixed map[string]fixedAttrs
 }
 
 type fixedAttrs struct {
-	ifindex              int64
-	devID, nameAssignTyp *int64
+	ifindex                              int64
+	address                              string
+	addrAssignType, devID, nameAssignTyp *int64
 }
 
 func newNetclassCollector(cfg NetclassConfig, fs hostFS, logger *slog.Logger) (simple, error) {
@@ -138,13 +139,13 @@ func (c *netclassCollector) sysfsOnly(l *netlinkLink) error {
 		return &x, nil
 	}
 	var err error
-	// A MAC set by hand changes addr_assign_type: read it every time.
-	if i.AddrAssignType, err = readInt("addr_assign_type"); err != nil {
-		return err
-	}
 	f, ok := c.fixed[i.Name]
-	if !ok || f.ifindex != *i.IfIndex {
-		f = fixedAttrs{ifindex: *i.IfIndex}
+	if !ok || f.ifindex != *i.IfIndex || f.address != i.Address {
+		// A MAC set by hand changes addr_assign_type, and the address.
+		f = fixedAttrs{ifindex: *i.IfIndex, address: i.Address}
+		if f.addrAssignType, err = readInt("addr_assign_type"); err != nil {
+			return err
+		}
 		if f.devID, err = readInt("dev_id"); err != nil {
 			return err
 		}
@@ -153,7 +154,7 @@ func (c *netclassCollector) sysfsOnly(l *netlinkLink) error {
 		}
 		c.fixed[i.Name] = f
 	}
-	i.DevID, i.NameAssignType = f.devID, f.nameAssignTyp
+	i.AddrAssignType, i.DevID, i.NameAssignType = f.addrAssignType, f.devID, f.nameAssignTyp
 	if !l.running {
 		return nil // sysfs answers EINVAL for speed and duplex of an interface that is down
 	}

@@ -27,6 +27,9 @@ import (
 
 func TestStatFixture(t *testing.T) {
 	compare(t, newFixtureCollector(t, Stat), `
+# HELP node_boot_time_seconds Node boot time, in unixtime.
+# TYPE node_boot_time_seconds gauge
+node_boot_time_seconds 1.795316993e+09
 # HELP node_context_switches_total Total number of context switches.
 # TYPE node_context_switches_total counter
 node_context_switches_total 1.40584e+06

@@ -42,21 +42,22 @@ func TestParseProcStatCPUs(t *testing.T) {
 	}
 }
 
-func TestParseBootTime(t *testing.T) {
+func TestParseProcStatTotals(t *testing.T) {
+	full := "cpu  1 2 3 4\ncpu0 1 2 3 4\nintr 693893 0 12 7\nctxt 1405840\nbtime 1795316993\nprocesses 15272\nprocs_running 3\nprocs_blocked 1\nsoftirq 5 1 1\n"
 	tests := []struct {
 		in      string
-		want    uint64
+		want    procStat
 		wantErr string
 	}{
-		{in: "cpu 1 2 3 4\nbtime 1795316993\nprocesses 5\n", want: 1795316993},
-		{in: "cpu 1 2 3 4\n", wantErr: "no btime line"},
-		{in: "btime soon\n", wantErr: "invalid number"},
+		{in: full, want: procStat{ctxt: 1405840, intr: 693893, btime: 1795316993, processes: 15272, running: 3, blocked: 1}},
+		{in: "cpu 1 2 3 4\nctxt 1\nintr 2\nprocesses 3\nprocs_running 4\nprocs_blocked 5\n", wantErr: "no btime line"},
+		{in: strings.Replace(full, "btime 1795316993", "btime soon", 1), wantErr: `btime "soon": invalid number`},
 	}
 	for _, tt := range tests {
-		got, err := parseBootTime([]byte(tt.in))
+		got, err := parseProcStatTotals([]byte(tt.in))
 		checkErr(t, err, tt.wantErr)
-		if got != tt.want {
-			t.Errorf("parseBootTime(%q) = %d, want %d", tt.in, got, tt.want)
+		if tt.wantErr == "" && got != tt.want {
+			t.Errorf("parseProcStatTotals(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
 }
