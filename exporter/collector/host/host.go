@@ -20,15 +20,15 @@ package host
 import (
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/prometheus/procfs"
 	"github.com/prometheus/procfs/sysfs"
+	"golang.org/x/sys/unix"
 
 	"github.com/golive-ops/golive/exporter/collector"
 )
@@ -162,32 +162,52 @@ func (f hostFS) stripRoot(p string) string {
 }
 
 // read reads a whole file and hands its content to parse. The slice is only
-// valid during parse: it goes back to the pool afterwards.
+// valid during parse: it goes back to the pool afterwards. It uses the raw
+// system calls: an os.File costs a poller registration attempt and a
+// cleanup per open, a third of the CPU of reading a small /proc file here.
 func (f hostFS) read(path string, parse func([]byte) error) error {
 	bp := f.bufs.Get().(*[]byte)
 	defer f.bufs.Put(bp)
-	file, err := os.Open(path)
+	fd, err := openRead(path)
 	if err != nil {
 		return err
 	}
-	defer file.Close()
+	defer unix.Close(fd)
 	b := (*bp)[:0]
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
-		n, err := file.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if errors.Is(err, io.EOF) {
-			break
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if errors.Is(err, unix.EINTR) {
+			continue
 		}
 		if err != nil {
-			return err
+			return &fs.PathError{Op: "read", Path: path, Err: err}
 		}
+		if n == 0 {
+			break
+		}
+		b = b[:len(b)+n]
 	}
 	*bp = b
 	if err := parse(b); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// openRead opens path read-only, with os.Open's error (a *fs.PathError,
+// matching fs.ErrNotExist and fs.ErrPermission).
+func openRead(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return -1, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		return fd, nil
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/procfs/sysfs"
+	"golang.org/x/sys/unix"
 )
 
 // netclass (/sys/class/net/<iface>/) into procfs's sysfs types, as
@@ -228,12 +228,12 @@ func (c *netclassCollector) readIface(dev string) (*sysfs.NetClassIface, error) 
 // reports the errors procfs ignores as absence.
 func (c *netclassCollector) attr(dir, name string) ([]byte, bool, error) {
 	path := filepath.Join(dir, name)
-	f, err := os.Open(path)
+	fd, err := openRead(path)
 	if err == nil {
 		var n int
-		n, err = f.Read(c.buf[:])
-		f.Close()
-		if err == nil || errors.Is(err, io.EOF) {
+		n, err = unix.Read(fd, c.buf[:])
+		unix.Close(fd)
+		if err == nil {
 			return bytes.TrimSpace(c.buf[:n]), true, nil
 		}
 	}
