@@ -1,6 +1,8 @@
 package host
 
 import (
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +71,33 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want it to contain %q", tt.in, err, tt.want)
 		}
+	}
+}
+
+// The README's host block shows every setting with its default: it must
+// parse, and say what Default says.
+func TestReadmeShowsTheDefaults(t *testing.T) {
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = "```yaml\nhost:\n  enabled: true\n  collectors: []"
+	i := strings.Index(string(b), start)
+	if i < 0 {
+		t.Fatal("README has no host configuration block")
+	}
+	block := string(b[i+len("```yaml\n"):])
+	block = block[:strings.Index(block, "```")]
+	var doc struct {
+		Host Config `yaml:"host"`
+	}
+	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
+		t.Fatalf("README host block: %v", err)
+	}
+	if len(doc.Host.Collectors) == 0 {
+		doc.Host.Collectors = nil // "[]": all of them, as Default's nil
+	}
+	if !reflect.DeepEqual(doc.Host, Default) {
+		t.Errorf("README host block = %+v\nDefault = %+v", doc.Host, Default)
 	}
 }
