@@ -64,6 +64,10 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"collectors: [cpu, disk]", `collectors[1]: "disk" is not one of`},
 		{"filesystem: {mount_timeout: 0s}", "filesystem.mount_timeout must be positive"},
 		{"paths: {procfs: ''}", "paths.procfs must not be empty"},
+		{"vmstat: {fields: '(['}", "vmstat.fields: invalid regular expression"},
+		{"netstat: {fields: '+'}", "netstat.fields: invalid regular expression"},
+		{"netclass: {ignored_devices: 'x{2,1}'}", "netclass.ignored_devices: invalid regular expression"},
+		{"collectors: [cpu, textfiles]", `collectors[1]: "textfiles" is not one of`},
 	}
 	for _, tt := range tests {
 		var c Config
