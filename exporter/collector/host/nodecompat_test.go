@@ -508,3 +508,32 @@ node_schedstat_timeslices_total{cpu="0"} 4242
 node_schedstat_timeslices_total{cpu="1"} 1234
 `)
 }
+
+// Scrapes may overlap (a slow one and the next): every host collector must
+// be safe to update concurrently (run with -race).
+func TestConcurrentUpdates(t *testing.T) {
+	cfg := fixtureConfig()
+	cfg.Paths.Rootfs = "testdata/fixture/root"
+	cs, err := New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for range 4 {
+		go func() {
+			ch := make(chan prometheus.Metric, 4096)
+			for _, c := range cs {
+				if err := c.Update(t.Context(), ch); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
