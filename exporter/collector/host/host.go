@@ -6,7 +6,8 @@
 // Each source is its own collector.Collector, so a hung NFS mount blanks only
 // the filesystem metrics, and each reports node_scrape_collector_success and
 // node_scrape_collector_duration_seconds as node_exporter's do. New sources
-// are read with github.com/prometheus/procfs, node_exporter's library.
+// are read with github.com/prometheus/procfs, node_exporter's library (but
+// not its sysfs package: see netclass.go).
 // Parsers of our own, filling reused buffers, remain where procfs costs
 // clearly more or lacks what node_exporter exports (BenchmarkParse* in
 // bench_test.go, on this project's VM): the per-CPU lines of /proc/stat
@@ -27,7 +28,6 @@ import (
 	"sync"
 
 	"github.com/prometheus/procfs"
-	"github.com/prometheus/procfs/sysfs"
 	"golang.org/x/sys/unix"
 
 	"github.com/golive-ops/golive/exporter/collector"
@@ -49,7 +49,6 @@ func New(cfg Config, logger *slog.Logger) ([]collector.Collector, error) {
 	// A container without /sys must still report CPU and memory: a missing
 	// root fails only the collectors that read it, at every scrape.
 	fs.procfs, fs.procfsErr = procfs.NewFS(cfg.Paths.Procfs)
-	fs.sysfs, fs.sysfsErr = sysfs.NewFS(cfg.Paths.Sysfs)
 	var out []collector.Collector
 	for _, name := range AllCollectors {
 		if !cfg.enabled(name) {
@@ -123,9 +122,7 @@ type hostFS struct {
 	proc, sys, root string
 	bufs            *sync.Pool
 	procfs          procfs.FS
-	sysfs           sysfs.FS
 	procfsErr       error // from procfs.NewFS: the procfs root is unusable
-	sysfsErr        error
 }
 
 func newFS(p Paths) hostFS {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"syscall"
 
-	"github.com/prometheus/procfs/sysfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,7 +23,7 @@ var operStates = [...]string{"unknown", "notpresent", "down", "lowerlayerdown", 
 
 // netlinkLink is one interface of the dump.
 type netlinkLink struct {
-	iface   sysfs.NetClassIface
+	iface   netClassIface
 	running bool // IFF_UP: sysfs answers carrier, dormant, speed and duplex only then
 }
 
