@@ -257,7 +257,7 @@ func TestMissingProcFileIsAnError(t *testing.T) {
 	optional := []string{Sockstat, Conntrack, Pressure, Schedstat}
 	// Sources outside procfs.
 	notProc := []string{Time, Timex, Netclass, Uname, OS, Textfile}
-	for _, c := range cs {
+	for _, c := range members(cs) {
 		ch := make(chan prometheus.Metric, 1000)
 		err := c.Update(t.Context(), ch)
 		close(ch)

@@ -3,6 +3,7 @@ package host
 import (
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,12 +24,23 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	// filesystem and textfile on their own, the rest in the host group,
+	// in AllCollectors's order.
+	var top, inGroup []string
 	for _, x := range cs {
-		names = append(names, x.Name())
+		top = append(top, x.Name())
+		if g, ok := x.(*group); ok {
+			for _, m := range g.members {
+				inGroup = append(inGroup, m.Name())
+			}
+		}
 	}
-	if strings.Join(names, ",") != strings.Join(AllCollectors, ",") {
-		t.Errorf("New returned %v, want %v", names, AllCollectors)
+	if strings.Join(top, ",") != "host,filesystem,textfile" {
+		t.Errorf("New returned %v, want [host filesystem textfile]", top)
+	}
+	want := slices.DeleteFunc(slices.Clone(AllCollectors), func(n string) bool { return n == Filesystem || n == Textfile })
+	if !slices.Equal(inGroup, want) {
+		t.Errorf("host group runs %v, want %v", inGroup, want)
 	}
 }
 
@@ -47,7 +59,7 @@ filesystem: {mount_timeout: 2s}
 		t.Errorf("got %+v", c)
 	}
 	cs, err := New(c, nil)
-	if err != nil || len(cs) != 2 || cs[0].Name() != CPU || cs[1].Name() != Netdev {
+	if err != nil || len(cs) != 1 || cs[0].Name() != Host || len(members(cs)) != 2 || members(cs)[CPU] == nil || members(cs)[Netdev] == nil {
 		t.Errorf("New = %v, %v", cs, err)
 	}
 	c.Enabled = false

@@ -284,7 +284,7 @@ node_os_info{build_id="",id="debian",id_like="",image_id="",image_version="",nam
 node_os_version{id="debian",id_like="",name="Debian GNU/Linux"} 12
 `
 	for range 2 { // the second scrape answers from the cache
-		compare(t, cs[0].(instrumented).Collector, want)
+		compare(t, members(cs)[OS].(instrumented).Collector, want)
 	}
 }
 
@@ -535,5 +535,34 @@ func TestConcurrentUpdates(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// A failing sub-collector does not stop the others of the host group: the
+// group reports its error, and every member still reports its scrape.
+func TestGroupRunsEveryMember(t *testing.T) {
+	dir := t.TempDir()
+	writeProc(t, dir, "loadavg", "0.5 0.25 0.125 1/1 1\n")
+	cfg := fixtureConfig()
+	cfg.Paths.Procfs = dir // no /proc/stat: cpu fails
+	cfg.Collectors = []string{CPU, Loadavg}
+	cs, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &asPrometheus{ctx: t.Context(), cs: cs}
+	if err := testutil.CollectAndCompare(a, strings.NewReader(`
+# HELP node_load1 1m load average.
+# TYPE node_load1 gauge
+node_load1 0.5
+# HELP node_scrape_collector_success node_exporter: Whether a collector succeeded.
+# TYPE node_scrape_collector_success gauge
+node_scrape_collector_success{collector="cpu"} 0
+node_scrape_collector_success{collector="loadavg"} 1
+`), "node_load1", "node_scrape_collector_success"); err != nil {
+		t.Error(err)
+	}
+	if len(a.errs) != 1 || !strings.Contains(a.errs[0].Error(), "cpu: ") {
+		t.Errorf("group errors = %v, want cpu's", a.errs)
 	}
 }
