@@ -181,13 +181,13 @@ m:
 		t.Errorf("decoded %+v", d)
 	}
 	for src, want := range map[string]string{
-		"m:\n  prober: dns\n  dns:\n    query_type: A\n":                                                           "line 4: dns.query_name: must be set",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    query_type: AAAAA\n":                                    "line 5: dns.query_type: \"AAAAA\" is not a DNS record type",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    transport_protocol: quic\n":                             "line 5: dns.transport_protocol:",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    valid_rcodes: [NOPE]\n":                                 "line 5: dns.valid_rcodes[0]:",
+		"m:\n  prober: dns\n  dns:\n    query_type: A\n":                                                           "line 4: m.dns.query_name: must be set",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    query_type: AAAAA\n":                                    "line 5: m.dns.query_type: \"AAAAA\" is not a DNS record type",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    transport_protocol: quic\n":                             "line 5: m.dns.transport_protocol:",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    valid_rcodes: [NOPE]\n":                                 "line 5: m.dns.valid_rcodes[0]:",
 		"m:\n  prober: dns\n  dns:\n    query_name: x\n    dns_over_tls: true\n":                                   "dns.dns_over_tls: needs transport_protocol: tcp",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    validate_answer_rrs: {fail_if_matches_regexp: ['(']}\n": "line 5: dns.validate_answer_rrs.fail_if_matches_regexp[0]: invalid regular expression",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    validate_answer_rrs: {fail_if_match: [a]}\n":            "field fail_if_match not found",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    validate_answer_rrs: {fail_if_matches_regexp: ['(']}\n": "line 5: m.dns.validate_answer_rrs.fail_if_matches_regexp[0]: invalid regular expression",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    validate_answer_rrs: {fail_if_match: [a]}\n":            "m.dns.validate_answer_rrs.fail_if_match: unknown field",
 	} {
 		if _, err := decodeModules(src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", src, err, want)

@@ -52,6 +52,9 @@ func (c *Config) Validate() error {
 	case c.Timeout <= 0:
 		return fmt.Errorf("sql check %q: timeout must be positive, got %s", c.Name, c.Timeout)
 	}
+	if err := checkSingleStatement(c.Query); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, l := range c.Labels {
 		switch {
