@@ -110,7 +110,7 @@ func TestModuleInvalid(t *testing.T) {
 		{"prober missing", "m:\n  timeout: 5s\n", "line 2: m.prober: must be set"},
 		{"prober unknown", "m:\n  prober: htp\n", `line 2: m.prober: "htp" is not one of dns, http, icmp, postgres, redis, tcp`},
 		{"timeout negative", "m:\n  prober: http\n  timeout: -1s\n", `line 3: m.timeout: "-1s" is not a duration`},
-		{"timeout not a duration", "m:\n  prober: http\n  timeout: soon\n", "line 3: m.timeout: the value is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w"},
+		{"timeout not a duration", "m:\n  prober: http\n  timeout: soon\n", `line 3: m.timeout: "soon" is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w`},
 		{"unknown module field", "m:\n  prober: http\n  retries: 3\n", "line 3: m.retries: unknown field"},
 		{"unknown http field", "m:\n  prober: http\n  http:\n    valid_status_code: [200]\n", "line 4: m.http.valid_status_code: unknown field"},
 		{"unknown tls field", "m:\n  prober: http\n  http:\n    tls_config: {ca: x}\n", "line 4: m.http.tls_config.ca: unknown field"},
