@@ -52,6 +52,7 @@ package yamlx
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -172,10 +173,19 @@ func (d *Document) Decode(out any) error {
 
 // Locate gives err, returned by a check of the decoded config, the line of
 // the field its message starts with ("incidents.reopen_window: ..."). An
-// *Error is returned as it is.
+// *Error is returned as it is; each error of an errors.Join is located on
+// its own.
 func (d *Document) Locate(err error) error {
 	if err == nil {
 		return nil
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := joined.Unwrap()
+		out := make([]error, len(errs))
+		for i, e := range errs {
+			out[i] = d.Locate(e)
+		}
+		return errors.Join(out...)
 	}
 	if d.root == nil {
 		if e, ok := err.(*Error); ok {
@@ -230,11 +240,12 @@ func Strict(r io.Reader, out any) error {
 }
 
 var (
-	durationType      = reflect.TypeFor[time.Duration]()
-	modelDurationType = reflect.TypeFor[model.Duration]()
-	unmarshalerType   = reflect.TypeFor[yaml.Unmarshaler]()
-	obsoleteType      = reflect.TypeFor[obsoleteUnmarshaler]()
-	nodeType          = reflect.TypeFor[yaml.Node]()
+	durationType        = reflect.TypeFor[time.Duration]()
+	modelDurationType   = reflect.TypeFor[model.Duration]()
+	unmarshalerType     = reflect.TypeFor[yaml.Unmarshaler]()
+	obsoleteType        = reflect.TypeFor[obsoleteUnmarshaler]()
+	nodeType            = reflect.TypeFor[yaml.Node]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 // obsoleteUnmarshaler is the yaml.v2 form, which prometheus/common's types
@@ -493,6 +504,9 @@ func decodeScalar(n *yaml.Node, v reflect.Value, path string) error {
 		return &Error{Line: n.Line, Path: path, Msg: fmt.Sprintf("must be %s, not %s", w, describe(n))}
 	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
+		if reflect.PointerTo(v.Type()).Implements(textUnmarshalerType) {
+			return &Error{Line: n.Line, Path: path, Msg: yamlMessage(err)} // the type's own words
+		}
 		w, ok := want[v.Kind()]
 		switch {
 		case w == "an integer" && n.Tag == "!!int":
