@@ -100,6 +100,32 @@ func Errorf(node *yaml.Node, path, format string, args ...any) error {
 	return &Error{Line: line, Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
+// Prefix puts path in front of err's field path, for a check that
+// validates a part of its section: Prefix("channels[2]", err) reads
+// "channels[2].slack.url: ..." when err reads "slack.url: ...", and
+// "channels[2]: ..." when err names no field. The decoder then finds that
+// field's line. err stays wrapped.
+func Prefix(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*Error); ok {
+		return &Error{Line: e.Line, Path: joinPath(path, e.Path), Msg: e.Msg}
+	}
+	if _, _, ok := leadingPath(err.Error()); ok {
+		return &prefixed{path + ".", err}
+	}
+	return &prefixed{path + ": ", err}
+}
+
+type prefixed struct {
+	prefix string
+	err    error
+}
+
+func (p *prefixed) Error() string { return p.prefix + p.err.Error() }
+func (p *prefixed) Unwrap() error { return p.err }
+
 // Limits bound what a file may make the decoder do.
 type Limits struct {
 	// MaxBytes bounds the whole file.
@@ -246,6 +272,7 @@ var (
 	obsoleteType        = reflect.TypeFor[obsoleteUnmarshaler]()
 	nodeType            = reflect.TypeFor[yaml.Node]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	timeType            = reflect.TypeFor[time.Time]()
 )
 
 // obsoleteUnmarshaler is the yaml.v2 form, which prometheus/common's types
@@ -309,6 +336,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 			})
 			return locate(n, path, err, false)
 		}
+	}
+	if n.Kind == yaml.ScalarNode && (t == timeType || reflect.PointerTo(t).Implements(textUnmarshalerType)) {
+		return decodeScalar(n, v, path) // time.Time, net.IP and the like: yaml.v3 knows them
 	}
 	switch v.Kind() {
 	case reflect.Struct:
