@@ -244,6 +244,11 @@ func ProbeDNS(ctx context.Context, target string, module Module, registry *prome
 
 	server := net.JoinHostPort(ip.IP.String(), port)
 	logger.Debug("Making DNS query", "server", server, "net", client.Net, "query", cfg.QueryName, "type", dns.TypeToString[qt])
+	if deadline, ok := ctx.Deadline(); ok {
+		// Without it miekg/dns gives up reading after its 2 s default,
+		// whatever the module's timeout (blackbox_exporter sets it too).
+		client.Timeout = time.Until(deadline)
+	}
 	start := time.Now()
 	response, rtt, err := client.ExchangeContext(ctx, msg, server)
 	// rtt covers only the exchange after the connection was set up; the

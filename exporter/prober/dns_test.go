@@ -146,6 +146,32 @@ func TestProbeDNSSilentServerHitsDeadline(t *testing.T) {
 	}
 }
 
+// A server slower than miekg/dns's 2 s read default but within the
+// module's timeout answers in time: the probe waits for the module's
+// timeout, as blackbox_exporter does.
+func TestProbeDNSWaitsForTheModuleTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 2.5 s for a slow DNS server")
+	}
+	pc, ln := listenUDPAndTCP(t)
+	ln.Close()
+	slow := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		time.Sleep(2500 * time.Millisecond)
+		testDNSHandler(w, r)
+	})
+	srv := &dns.Server{PacketConn: pc, Handler: slow}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	m := Module{Prober: "dns", DNS: DNSProbe{QueryName: "example.com", QueryType: "A"}}
+	ok, got, took := runProbe(t, ProbeDNS, pc.LocalAddr().String(), m, 5*time.Second)
+	if !ok || got["probe_dns_answer_rrs"] != 2 {
+		t.Errorf("ok = %v after %s (%v), want the answer that came after 2.5 s", ok, took, got)
+	}
+}
+
 func silentTCP(t *testing.T) string {
 	t.Helper()
 	return serveTCP(t, loopback(t), func(c net.Conn) { io.Copy(io.Discard, c) }) // reads, never answers
