@@ -13,8 +13,10 @@ import (
 // (always, whatever happens), runs Probers[module.Prober] under ctx capped
 // by module.Timeout, and reports whether the probe succeeded.
 //
-// Run returns by ctx's deadline even if a prober overstays it; the prober's
-// late result is then ignored and probe_success is 0. logger should already
+// The prober's deadline falls a margin before ctx's (see MaxMargin), so
+// that what it registers on giving up is in the answer. Run returns by
+// ctx's deadline even if a prober overstays it; the prober's late result is
+// then ignored and probe_success is 0. logger should already
 // carry the module and target.
 func Run(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
 	successGauge := prometheus.NewGauge(probeSuccessOpts)
@@ -34,6 +36,13 @@ func Run(ctx context.Context, target string, module Module, registry *prometheus
 	return success
 }
 
+// Margin bounds how long before the answer's deadline the prober's own
+// deadline falls: a prober that honours its context then still has time to
+// register what it found (redis_up 0, pg_up 0) before the answer is written,
+// as redis_exporter's and postgres_exporter's answers always carry their
+// _up metric. It is a tenth of the budget, at most MaxMargin.
+const MaxMargin = 250 * time.Millisecond
+
 func runProber(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
 	probe, ok := Probers[module.Prober]
 	if !ok {
@@ -45,10 +54,17 @@ func runProber(ctx context.Context, target string, module Module, registry *prom
 		ctx, cancel = context.WithTimeout(ctx, module.Timeout)
 		defer cancel()
 	}
-	logger.Debug("Beginning probe", "prober", module.Prober, "timeout_seconds", timeoutSeconds(ctx))
+	proberCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		margin := min(time.Until(deadline)/10, MaxMargin)
+		var cancel context.CancelFunc
+		proberCtx, cancel = context.WithDeadline(ctx, deadline.Add(-margin))
+		defer cancel()
+	}
+	logger.Debug("Beginning probe", "prober", module.Prober, "timeout_seconds", timeoutSeconds(proberCtx))
 
 	done := make(chan bool, 1) // buffered: a late prober must not leak blocked
-	go func() { done <- probe(ctx, target, module, registry, logger) }()
+	go func() { done <- probe(proberCtx, target, module, registry, logger) }()
 	select {
 	case success := <-done:
 		return success
