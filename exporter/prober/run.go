@@ -43,6 +43,12 @@ func Run(ctx context.Context, target string, module Module, registry *prometheus
 // _up metric. It is a tenth of the budget, at most MaxMargin.
 const MaxMargin = 250 * time.Millisecond
 
+// Refused registers what a probe that was not run answers: probe_success 0
+// and probe_duration_seconds 0, as a probe that failed at once.
+func Refused(registry *prometheus.Registry) {
+	registry.MustRegister(prometheus.NewGauge(probeSuccessOpts), prometheus.NewGauge(probeDurationOpts))
+}
+
 func runProber(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
 	probe, ok := Probers[module.Prober]
 	if !ok {
