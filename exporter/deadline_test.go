@@ -17,7 +17,9 @@ func TestScrapeTimeout(t *testing.T) {
 		probe  time.Duration
 		err    bool
 	}{
-		{header: "", want: 10 * time.Second, module: 3 * time.Second, probe: 3 * time.Second},
+		{header: "", want: 9500 * time.Millisecond, module: 3 * time.Second, probe: 3 * time.Second},
+		{header: "", want: 9500 * time.Millisecond, probe: 9500 * time.Millisecond}, // no header: scrape_timeout minus the offset too
+		{header: "", want: 9500 * time.Millisecond, module: 20 * time.Second, probe: 9500 * time.Millisecond},
 		{header: "2", want: 1500 * time.Millisecond, module: 5 * time.Second, probe: 1500 * time.Millisecond},
 		{header: "2.5", want: 2 * time.Second, module: time.Second, probe: time.Second},
 		{header: "0.4", want: 200 * time.Millisecond, probe: 200 * time.Millisecond}, // offset capped at half

@@ -178,3 +178,19 @@ func TestProbeLimitAnswersProbeSuccessZero(t *testing.T) {
 		t.Errorf("probe limit %d is too small for a central prober", cap(s.app.probesInFlight))
 	}
 }
+
+// golive answers the classic text format whatever the scraper prefers (the
+// README says so): Prometheus 2.x asks for OpenMetrics first.
+func TestClassicTextFormatEvenWhenOpenMetricsIsPreferred(t *testing.T) {
+	s := start(t, minimalConfig, constant("a", 1))
+	const prometheusAccept = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+	for _, path := range []string{"/metrics", "/probe?module=tcp_connect&target=127.0.0.1:1"} {
+		code, body, hdr := s.do(t, "GET", path, "Accept", prometheusAccept)
+		if ct := hdr.Get("Content-Type"); code != 200 || !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Errorf("%s: status %d, Content-Type %q, want text/plain; version=0.0.4", path, code, ct)
+		}
+		if strings.Contains(body, "# EOF") {
+			t.Errorf("%s: the body is OpenMetrics", path)
+		}
+	}
+}
