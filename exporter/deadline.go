@@ -32,15 +32,3 @@ func scrapeTimeout(h http.Header, g config.Global) (time.Duration, error) {
 	}
 	return t - min(g.ScrapeTimeoutOffset, t/2), nil
 }
-
-// probeTimeout is scrapeTimeout capped by the module's own timeout.
-func probeTimeout(h http.Header, g config.Global, module time.Duration) (time.Duration, error) {
-	t, err := scrapeTimeout(h, g)
-	if err != nil {
-		return 0, err
-	}
-	if module > 0 && module < t {
-		t = module
-	}
-	return t, nil
-}

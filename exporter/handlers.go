@@ -118,7 +118,9 @@ func (a *App) serveProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("target parameter is longer than %d bytes", maxTargetLen), http.StatusBadRequest)
 		return
 	}
-	timeout, err := probeTimeout(r.Header, cfg.Global, module.Timeout)
+	// The scrape's budget; prober.Run caps the probe by the module's
+	// timeout, and stops it a margin early when the scrape's comes first.
+	timeout, err := scrapeTimeout(r.Header, cfg.Global)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -194,3 +194,27 @@ func TestClassicTextFormatEvenWhenOpenMetricsIsPreferred(t *testing.T) {
 		}
 	}
 }
+
+// /probe of a hung Redis or PostgreSQL answers within Prometheus's timeout
+// and carries redis_up 0 / pg_up 0, as their exporters' answers do.
+func TestProbeOfHungBackendCarriesUp(t *testing.T) {
+	const cfg = `
+modules:
+  redis_hung: {prober: redis, timeout: 30s}
+  pg_hung: {prober: postgres, timeout: 30s, postgres: {sslmode: disable}}
+`
+	s := start(t, cfg)
+	target := testenv.SilentListener(t)
+	for module, up := range map[string]string{"redis_hung": "redis_up 0", "pg_hung": "pg_up 0"} {
+		for range 3 {
+			began := time.Now()
+			code, body := s.get(t, "/probe?module="+module+"&target="+target, scrapeTimeoutHeader, "1")
+			if took := time.Since(began); code != 200 || took > 1500*time.Millisecond {
+				t.Fatalf("%s: status %d after %s", module, code, took)
+			}
+			if !hasLine(body, up) || !hasLine(body, "probe_success 0") {
+				t.Fatalf("%s: the answer lacks %q:\n%s", module, up, body)
+			}
+		}
+	}
+}

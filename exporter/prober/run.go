@@ -19,12 +19,19 @@ import (
 // then ignored and probe_success is 0. logger should already
 // carry the module and target.
 func Run(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
+	success, _ := run(ctx, target, module, registry, logger)
+	return success
+}
+
+// run is Run that also tells whether the scrape's deadline (ctx's), rather
+// than the module's own timeout, cut the probe short.
+func run(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) (success, cut bool) {
 	successGauge := prometheus.NewGauge(probeSuccessOpts)
 	durationGauge := prometheus.NewGauge(probeDurationOpts)
 	registry.MustRegister(successGauge, durationGauge)
 
 	start := time.Now()
-	success := runProber(ctx, target, module, registry, logger)
+	success, cut = runProber(ctx, target, module, registry, logger)
 	duration := time.Since(start).Seconds()
 	durationGauge.Set(duration)
 	if success {
@@ -33,7 +40,7 @@ func Run(ctx context.Context, target string, module Module, registry *prometheus
 	} else {
 		logger.Info("Probe failed", "duration_seconds", duration)
 	}
-	return success
+	return success, cut
 }
 
 // Margin bounds how long before the answer's deadline the prober's own
@@ -49,22 +56,34 @@ func Refused(registry *prometheus.Registry) {
 	registry.MustRegister(prometheus.NewGauge(probeSuccessOpts), prometheus.NewGauge(probeDurationOpts))
 }
 
-func runProber(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) bool {
+func runProber(ctx context.Context, target string, module Module, registry *prometheus.Registry, logger *slog.Logger) (success, cut bool) {
 	probe, ok := Probers[module.Prober]
 	if !ok {
 		logger.Error("Unknown prober", "prober", module.Prober)
-		return false
+		return false, false
+	}
+	// The prober's deadline is the module's timeout or, when the scrape's
+	// deadline comes first, a margin before it; a probe cut by the scrape
+	// is reported as such.
+	start := time.Now()
+	var deadline time.Time
+	wait := ctx // how long Run waits for a prober that overstays
+	scrapeDL, scrapeBinds := ctx.Deadline()
+	if scrapeBinds {
+		deadline = scrapeDL.Add(-min(time.Until(scrapeDL)/10, MaxMargin))
 	}
 	if module.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, module.Timeout)
-		defer cancel()
+		if moduleDL := start.Add(module.Timeout); !scrapeBinds || moduleDL.Before(deadline) {
+			deadline, scrapeBinds = moduleDL, false
+			var cancel context.CancelFunc
+			wait, cancel = context.WithDeadline(ctx, moduleDL.Add(min(module.Timeout/10, MaxMargin)))
+			defer cancel()
+		}
 	}
 	proberCtx := ctx
-	if deadline, ok := ctx.Deadline(); ok {
-		margin := min(time.Until(deadline)/10, MaxMargin)
+	if !deadline.IsZero() {
 		var cancel context.CancelFunc
-		proberCtx, cancel = context.WithDeadline(ctx, deadline.Add(-margin))
+		proberCtx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
 	logger.Debug("Beginning probe", "prober", module.Prober, "timeout_seconds", timeoutSeconds(proberCtx))
@@ -73,15 +92,15 @@ func runProber(ctx context.Context, target string, module Module, registry *prom
 	go func() { done <- probe(proberCtx, target, module, registry, logger) }()
 	select {
 	case success := <-done:
-		return success
-	case <-ctx.Done():
+		return success, !success && scrapeBinds && proberCtx.Err() != nil
+	case <-wait.Done():
 	}
 	select {
 	case success := <-done: // finished at the deadline: keep its answer
-		return success
+		return success, !success && scrapeBinds
 	default:
 		logger.Warn("Prober did not return by its deadline", "prober", module.Prober)
-		return false
+		return false, scrapeBinds || ctx.Err() != nil
 	}
 }
 
