@@ -43,7 +43,7 @@ func run(ctx context.Context, target string, module Module, registry *prometheus
 	return success, cut
 }
 
-// Margin bounds how long before the answer's deadline the prober's own
+// MaxMargin bounds how long before the answer's deadline the prober's own
 // deadline falls: a prober that honours its context then still has time to
 // register what it found (redis_up 0, pg_up 0) before the answer is written,
 // as redis_exporter's and postgres_exporter's answers always carry their

@@ -73,10 +73,3 @@ func fieldsOf(typ reflect.Type) ([]string, map[string]field) {
 func isSection(typ reflect.Type) bool {
 	return typ.Kind() == reflect.Struct
 }
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}

@@ -109,7 +109,7 @@ func Prefix(path string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if e, ok := err.(*Error); ok {
+	if e, ok := asError(err); ok {
 		return &Error{Line: e.Line, Path: joinPath(path, e.Path), Msg: e.Msg}
 	}
 	if _, _, ok := leadingPath(err.Error()); ok {
@@ -214,7 +214,7 @@ func (d *Document) Locate(err error) error {
 		return errors.Join(out...)
 	}
 	if d.root == nil {
-		if e, ok := err.(*Error); ok {
+		if e, ok := asError(err); ok {
 			return e
 		}
 		if path, msg, ok := leadingPath(err.Error()); ok {
@@ -652,7 +652,7 @@ func locate(n *yaml.Node, path string, err error, whole bool) error {
 	if err == nil {
 		return nil
 	}
-	if e, ok := err.(*Error); ok {
+	if e, ok := asError(err); ok {
 		line := e.Line
 		if line == 0 && !whole {
 			line = n.Line
@@ -787,6 +787,17 @@ func describe(n *yaml.Node) string {
 		return "null"
 	}
 	return "a single value" // not quoted: it may be a secret on the wrong line
+}
+
+// asError is err as an *Error when err is one, or wraps one without adding
+// words; an *Error wrapped with more text is handled as text, so that the
+// text is not lost.
+func asError(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Error() == err.Error() {
+		return e, true
+	}
+	return nil, false
 }
 
 func join(path, key string) string {
