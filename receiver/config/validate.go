@@ -26,6 +26,9 @@ func (c *Config) Validate() error {
 
 func (c *Config) validateStorage() error {
 	s := &c.Storage
+	if s.Timeout <= 0 {
+		return errors.New("storage.timeout: must be positive")
+	}
 	switch {
 	case s.SQLite != nil && s.Postgres != nil:
 		return errors.New("storage: set sqlite or postgres, not both")
@@ -55,7 +58,9 @@ const (
 	MaxAlerts     = 1_000_000
 	MaxLabels     = 10_000
 	MaxValueBytes = 1 << 20
-	MaxConns      = 1000
+	// MaxInFlightBytes bounds webhook.max_in_flight_bytes.
+	MaxInFlightBytes = 4 << 30
+	MaxConns         = 1000
 )
 
 // reservedPaths are routes the webhook path must not shadow.
@@ -81,6 +86,7 @@ func (c *Config) validateWebhook() error {
 		{"max_alerts", int64(w.MaxAlerts), MaxAlerts},
 		{"max_labels", int64(w.MaxLabels), MaxLabels},
 		{"max_value_bytes", int64(w.MaxValueBytes), MaxValueBytes},
+		{"max_in_flight_bytes", w.MaxInFlightBytes, MaxInFlightBytes},
 	} {
 		if l.v <= 0 || l.v > l.max {
 			return fmt.Errorf("webhook.%s: %d is not between 1 and %d", l.name, l.v, l.max)
