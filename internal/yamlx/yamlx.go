@@ -670,6 +670,7 @@ func locate(n *yaml.Node, path string, err error, whole bool) error {
 	}
 	msg := err.Error()
 	if rel, rest, ok := leadingPath(msg); ok {
+		rel = withoutOwnName(n, path, rel)
 		target, exact := find(n, rel)
 		line := target.Line
 		if whole && !exact && target == resolve(n) {
@@ -684,6 +685,21 @@ func locate(n *yaml.Node, path string, err error, whole bool) error {
 		return &Error{Msg: msg}
 	}
 	return &Error{Line: n.Line, Path: path, Msg: msg}
+}
+
+// withoutOwnName drops the section's own key from the front of rel, for a
+// section that names itself in its messages ("retention.interval: ..."
+// from the retention section), unless the section has a field of that
+// name.
+func withoutOwnName(n *yaml.Node, path, rel string) string {
+	key := path[strings.LastIndex(path, ".")+1:]
+	if key == "" || strings.ContainsAny(key, "[]") || !strings.HasPrefix(rel, key+".") {
+		return rel
+	}
+	if _, own := find(n, key); own {
+		return rel
+	}
+	return strings.TrimPrefix(rel, key+".")
 }
 
 // pathRE matches a field path at the start of a message: name, name[1],

@@ -76,6 +76,7 @@ func TestInvalid(t *testing.T) {
 		{"invalid-notify-route.yml", `line 12: notify.routes[0].channels[1]: channel "pager" is not defined in notify.channels`},
 		{"invalid-postgres-without-dsn.yml", `line 4: storage.postgres: dsn_file (or dsn) is required`},
 		{"invalid-resolution-shorter.yml", `line 7: sla.targets.P0.resolution: 30m is shorter than the response time 1h`},
+		{"invalid-retention-batch-size.yml", `line 5: retention.batch_size: 0 is not between 1 and 10000`},
 		{"invalid-rotation-every.yml", `line 12: oncall.schedule.shifts[0].rotation.every: 30m is shorter than 1h`},
 		{"invalid-rule-priority.yml", `line 6: grading.rules[0].priority: "high" is not one of P0, P1, P2, P3`},
 		{"invalid-rule-without-name.yml", `line 5: grading.rules[0].name: required`},
