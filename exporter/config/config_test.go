@@ -17,6 +17,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-services-unknown-field.yml", `line 4: services.bakend: unknown field (did you mean backend?)`},
 		{"invalid-backups-unknown-field.yml", `line 4: backups[0].patern: unknown field (did you mean pattern?)`},
 		{"invalid-host-duration.yml", `line 4: host.filesystem.mount_timeout: "1.5s" is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w`},
+		{"invalid-postgres-port.yml", `line 4: postgres[0].port: 70000 is out of range 1-65535`},
 		{"invalid-bool.yml", `line 4: redis[0].tls: "maybe" is not a boolean`},
 		{"invalid-duplicate-key.yml", `line 4: redis[0].address: is defined twice (first at line 3)`},
 		{"invalid-duplicate-section.yml", `line 7: postgres: is defined twice (first at line 1)`},

@@ -127,7 +127,7 @@ func TestModuleInvalid(t *testing.T) {
 		{"body size negative", "m:\n  prober: http\n  http:\n    body_size_limit: -5\n", `http.body_size_limit: "-5" is not a size`},
 		{"basic and bearer", "m:\n  prober: http\n  http:\n    bearer_token: t\n    basic_auth: {username: u, password: p}\n", "line 5: m.http.basic_auth: at most one of basic_auth and bearer_token"},
 		{"basic without user", "m:\n  prober: http\n  http:\n    basic_auth: {password: p}\n", "http.basic_auth.username: must be set"},
-		{"password twice", "m:\n  prober: http\n  http:\n    basic_auth: {username: u, password: p, password_file: " + passwordFile + "}\n", "line 4: m.http: basic_auth.password and basic_auth.password_file: at most one"},
+		{"password twice", "m:\n  prober: http\n  http:\n    basic_auth: {username: u, password: p, password_file: " + passwordFile + "}\n", "line 4: m.http.basic_auth.password: basic_auth.password and basic_auth.password_file: at most one"},
 		{"token file missing", "m:\n  prober: http\n  http:\n    bearer_token_file: " + dir + "/nope\n", "line 4: m.http.bearer_token_file: open"},
 		{"ca file missing", "m:\n  prober: http\n  http:\n    tls_config: {ca_file: " + caFile + "}\n", "line 4: m.http.tls_config.ca_file: open"},
 		{"cert without key", "m:\n  prober: http\n  http:\n    tls_config: {cert_file: " + passwordFile + "}\n", "http.tls_config: cert_file and key_file must be set together"},

@@ -681,6 +681,12 @@ func locate(n *yaml.Node, path string, err error, whole bool) error {
 	if line, rest := splitLine(msg); line > 0 {
 		return &Error{Line: line, Path: path, Msg: rest}
 	}
+	if key, rest, ok := leadingKey(n, msg); ok {
+		// "port 70000 is out of range": the field is in the section, so
+		// the error is at its line.
+		target, _ := find(n, key)
+		return &Error{Line: target.Line, Path: joinPath(path, key), Msg: rest}
+	}
 	if whole {
 		return &Error{Msg: msg}
 	}
@@ -700,6 +706,24 @@ func withoutOwnName(n *yaml.Node, path, rel string) string {
 		return rel
 	}
 	return strings.TrimPrefix(rel, key+".")
+}
+
+// leadingKey finds a message that starts with a key present in mapping n
+// followed by a space ("timeout must be positive"), and returns the key and
+// the rest ("must be positive"). The whole message is kept when the key
+// starts a list of fields ("password and password_file: ...").
+func leadingKey(n *yaml.Node, msg string) (key, rest string, ok bool) {
+	key, rest, found := strings.Cut(msg, " ")
+	if !found || key == "" || resolve(n).Kind != yaml.MappingNode {
+		return "", "", false
+	}
+	if _, present := find(n, key); !present {
+		return "", "", false
+	}
+	if w, _, _ := strings.Cut(rest, " "); w == "and" || w == "or" || strings.HasPrefix(rest, ",") {
+		return key, msg, true
+	}
+	return key, rest, true
 }
 
 // pathRE matches a field path at the start of a message: name, name[1],
