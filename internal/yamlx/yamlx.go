@@ -679,6 +679,10 @@ func locate(n *yaml.Node, path string, err error, whole bool) error {
 		return &Error{Line: line, Path: joinPath(path, rel), Msg: rest}
 	}
 	if line, rest := splitLine(msg); line > 0 {
+		// A section that found the line itself: "line 12: session.key_file: ..."
+		if rel, rest2, ok := leadingPath(rest); ok {
+			return &Error{Line: line, Path: joinPath(path, withoutOwnName(n, path, rel)), Msg: rest2}
+		}
 		return &Error{Line: line, Path: path, Msg: rest}
 	}
 	if key, rest, ok := leadingKey(n, msg); ok {

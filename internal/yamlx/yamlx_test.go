@@ -34,6 +34,9 @@ func (s *section) UnmarshalYAML(value *yaml.Node) error {
 	if s.Pattern == "(" {
 		return errors.New("pattern: invalid regular expression")
 	}
+	if s.Pattern == "located" {
+		return fmt.Errorf("line %d: pattern: located by the section", value.Line+2)
+	}
 	if s.Pattern == "self" {
 		return errors.New("section.pattern: named with the section's own key")
 	}
@@ -92,6 +95,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"sections:\n  - port: 1\n  - pattern: x\n    port: 1\n  - port: 2\n    pattern: (\n", "line 6: sections[2].pattern: invalid regular expression"},
 		{"ptr:\n  items:\n    - {}\n", "line 3: ptr.items[0].name: is required"},
 		{"section:\n  port: 1\n  pattern: self\n", "line 3: section.pattern: named with the section's own key"},
+		{"section:\n  port: 1\n  pattern: located\n", "line 4: section.pattern: located by the section"},
 		{"ptr:\n  items:\n    -\n", "line 3: ptr.items[0].name: is required"},
 		// documents
 		{"title: a\n---\ntitle: b\n", "line 2: a second YAML document starts here: a config file holds exactly one"},
