@@ -1,0 +1,330 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+	"gopkg.in/yaml.v3"
+
+	"github.com/golive-ops/golive/internal/testenv"
+)
+
+// The test a user would notice first: the dashboards and alerts they already
+// run, pointed at golive instead of node_exporter, postgres_exporter and
+// redis_exporter. testdata/dashboards holds the PromQL of Grafana dashboards
+// 1860 (Node Exporter Full), 9628 (PostgreSQL Database) and 763 (Redis), and
+// of the node-mixin's alerts and recording rules, each with its source. A
+// real Prometheus scrapes a golive exporter serving the host, the local
+// PostgreSQL and the local Redis, and runs every query.
+//
+// A query may come back empty for reasons golive does not control: an alert
+// that is not firing, a panel filtered to `!= 0`, or a series of hardware
+// this machine does not have. So an empty query fails only when one of its
+// selectors has no series at all and that metric is not in
+// absentOnThisMachine, or when every selector has series yet the query,
+// without any filtering operator, still returns nothing.
+
+// absentOnThisMachine lists the metrics that may have no series here, each
+// with the reason. Everything else a query selects must exist.
+var absentOnThisMachine = map[string]string{
+	// Hardware and kernel features this machine (a VM) does not have.
+	"node_md_disks":          "no md RAID array",
+	"node_md_disks_required": "no md RAID array",
+	"node_bonding_slaves":    "no bonding interface",
+	"node_bonding_active":    "no bonding interface",
+	// Collectors node_exporter itself leaves off by default.
+	"node_systemd_unit_state":            "node_exporter's systemd collector is off by default (golive reports units through services:)",
+	"node_systemd_service_restart_total": "node_exporter's systemd collector is off by default",
+
+	// Dashboard 9628 still uses the names postgres_exporter had before 0.11,
+	// which renamed them to *_total (golive has the new names, as 0.11+ has):
+	// these panels are empty with any current postgres_exporter too.
+	"pg_stat_bgwriter_buffers_backend":       "9628 uses the pre-0.11 name of pg_stat_bgwriter_buffers_backend_total",
+	"pg_stat_bgwriter_buffers_alloc":         "9628 uses the pre-0.11 name of pg_stat_bgwriter_buffers_alloc_total",
+	"pg_stat_bgwriter_buffers_backend_fsync": "9628 uses the pre-0.11 name of pg_stat_bgwriter_buffers_backend_fsync_total",
+	"pg_stat_bgwriter_buffers_checkpoint":    "9628 uses the pre-0.11 name of pg_stat_bgwriter_buffers_checkpoint_total",
+	"pg_stat_bgwriter_buffers_clean":         "9628 uses the pre-0.11 name of pg_stat_bgwriter_buffers_clean_total",
+	"pg_stat_bgwriter_checkpoint_write_time": "9628 uses the pre-0.11 name of pg_stat_bgwriter_checkpoint_write_time_total",
+	"pg_stat_bgwriter_checkpoint_sync_time":  "9628 uses the pre-0.11 name of pg_stat_bgwriter_checkpoint_sync_time_total",
+}
+
+// queryFile is one file of testdata/dashboards.
+type queryFile struct {
+	Source struct {
+		Repository string `yaml:"repository"`
+		Path       string `yaml:"path"`
+		Commit     string `yaml:"commit"`
+		Dashboard  any    `yaml:"dashboard"`
+	} `yaml:"source"`
+	// Variables maps a dashboard variable ($job) to its value here;
+	// "{{instance}}" stands for the exporter's address.
+	Variables map[string]string `yaml:"variables"`
+	Queries   []struct {
+		Panel  string `yaml:"panel"`
+		Record string `yaml:"record"`
+		Alert  string `yaml:"alert"`
+		Expr   string `yaml:"expr"`
+	} `yaml:"queries"`
+}
+
+type dashboardQuery struct {
+	file, what, expr string
+	record           string // a recording rule's name
+}
+
+func loadDashboardQueries(t *testing.T, instance string) []dashboardQuery {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "dashboards", "*.yml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no query lists in testdata/dashboards: %v", err)
+	}
+	var out []dashboardQuery
+	for _, path := range paths {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f queryFile
+		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&f); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if f.Source.Repository == "" || f.Source.Path == "" || f.Source.Commit == "" {
+			t.Fatalf("%s: the source (repository, path, commit) is incomplete", path)
+		}
+		if len(f.Queries) == 0 {
+			t.Fatalf("%s: no queries", path)
+		}
+		// Longest names first: $__rate_interval before $__interval.
+		names := make([]string, 0, len(f.Variables))
+		for name := range f.Variables {
+			names = append(names, name)
+		}
+		sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+		for i, q := range f.Queries {
+			expr := q.Expr
+			for _, name := range names {
+				value := strings.ReplaceAll(f.Variables[name], "{{instance}}", instance)
+				expr = strings.ReplaceAll(expr, "${"+strings.TrimPrefix(name, "$")+"}", value)
+				expr = strings.ReplaceAll(expr, name, value)
+			}
+			if strings.Contains(expr, "$") {
+				t.Fatalf("%s: query %d (%s) keeps a variable after substitution: %s", path, i, q.Panel, expr)
+			}
+			what := q.Panel + q.Record + q.Alert
+			out = append(out, dashboardQuery{file: filepath.Base(path), what: what, expr: expr, record: q.Record})
+		}
+	}
+	return out
+}
+
+func TestDashboardQueriesReturnData(t *testing.T) {
+	promBin := testenv.Tool(t, "PROMETHEUS", "prometheus")
+	dsn := testenv.PostgresDSN(t)
+	redisAddr := testenv.RedisAddr(t)
+	bin := golive(t)
+	dir := t.TempDir()
+
+	exporterAddr := loopback(freePort(t))
+	queries := loadDashboardQueries(t, exporterAddr)
+	p := parser.NewParser(parser.Options{})
+	for _, q := range queries {
+		if _, err := p.ParseExpr(q.expr); err != nil {
+			t.Fatalf("%s: %s: %q does not parse: %v", q.file, q.what, q.expr, err)
+		}
+	}
+
+	cfg := map[string]any{
+		"global":   map[string]any{"scrape_timeout": "5s", "scrape_timeout_offset": "100ms"},
+		"host":     map[string]any{"enabled": true},
+		"postgres": []any{map[string]any{"name": "main", "dsn": dsn}},
+		"redis":    []any{map[string]any{"name": "main", "address": redisAddr}},
+	}
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exporterCfg := writeFile(t, filepath.Join(dir, "exporter.yml"), b)
+	exporter := startProc(t, dir, "exporter", bin, "exporter",
+		"--config.file="+exporterCfg, "--web.listen-address="+exporterAddr)
+	waitReady(t, exporter, "http://"+exporterAddr+"/-/ready", startTimeout)
+
+	// The mixin's recording rules run in Prometheus, as they would in
+	// production, so that what reads their series finds them.
+	var rules []map[string]string
+	for _, q := range queries {
+		if q.record != "" {
+			rules = append(rules, map[string]string{"record": q.record, "expr": q.expr})
+		}
+	}
+	rb, err := yaml.Marshal(map[string]any{"groups": []any{map[string]any{"name": "node-exporter.rules", "rules": rules}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rulesPath := writeFile(t, filepath.Join(dir, "node.rules.yml"), rb)
+	pcfg, err := yaml.Marshal(map[string]any{
+		"global":     map[string]any{"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+		"rule_files": []string{rulesPath},
+		// "node" is the job the node-mixin selects and 1860's $job.
+		"scrape_configs": []any{map[string]any{
+			"job_name":       "node",
+			"static_configs": []any{map[string]any{"targets": []string{exporterAddr}}},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	promCfg := writeFile(t, filepath.Join(dir, "prometheus.yml"), pcfg)
+	promAddr := loopback(freePort(t))
+	promURL := "http://" + promAddr
+	prom := startProc(t, dir, "prometheus", promBin,
+		"--config.file="+promCfg,
+		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		"--web.listen-address="+promAddr)
+	waitReady(t, prom, promURL+"/-/ready", startTimeout)
+
+	// Enough scrapes for rate() and deriv() (two samples in their window)
+	// and for the recording rules to have run on them.
+	watch := []*proc{exporter, prom}
+	waitFor(t, 60*time.Second, "6 successful scrapes of golive", watch, func() (bool, string) {
+		n, err := promCount(promURL, `sum_over_time(up{job="node"}[1m])`)
+		if err != nil {
+			return false, err.Error()
+		}
+		return n >= 1 && promValue(promURL, `sum_over_time(up{job="node"}[1m])`) >= 6, "not yet"
+	})
+	waitFor(t, 30*time.Second, "the recording rules' first results", watch, func() (bool, string) {
+		n, err := promCount(promURL, `instance:node_cpu_utilisation:rate5m`)
+		return err == nil && n > 0, fmt.Sprint(err)
+	})
+
+	var failures, allowed []string
+	for _, q := range queries {
+		n, err := promCount(promURL, q.expr)
+		if err != nil {
+			t.Errorf("%s: %s: %v", q.file, q.what, err)
+			continue
+		}
+		if n > 0 {
+			continue
+		}
+		expr, _ := p.ParseExpr(q.expr)
+		var missing, excused []string
+		for _, sel := range selectors(expr) {
+			c, err := promCount(promURL, sel.String())
+			if err != nil {
+				t.Errorf("%s: %s: selector %s: %v", q.file, q.what, sel, err)
+				continue
+			}
+			if c > 0 {
+				continue
+			}
+			if reason, ok := absentOnThisMachine[sel.Name]; ok {
+				excused = append(excused, sel.Name+" ("+reason+")")
+				continue
+			}
+			missing = append(missing, sel.String())
+		}
+		switch {
+		case len(missing) > 0:
+			failures = append(failures, fmt.Sprintf("%s: %s: no series for %s\n\tquery: %s", q.file, q.what, strings.Join(missing, ", "), q.expr))
+		case len(excused) > 0:
+			allowed = append(allowed, fmt.Sprintf("%s: %s: %s", q.file, q.what, strings.Join(excused, "; ")))
+		case !filters(expr):
+			failures = append(failures, fmt.Sprintf("%s: %s: every selector has series, yet the query returns nothing\n\tquery: %s", q.file, q.what, q.expr))
+		}
+	}
+	slices.Sort(allowed)
+	for _, a := range slices.Compact(allowed) {
+		t.Logf("empty, allowed: %s", a)
+	}
+	for _, f := range failures {
+		t.Error(f)
+	}
+	t.Logf("%d queries run, %d fail, %d empty for reasons of this machine", len(queries), len(failures), len(allowed))
+}
+
+// selectors returns the vector selectors of expr (those inside range
+// selectors and subqueries included), without offset or @ modifiers.
+func selectors(expr parser.Expr) []*parser.VectorSelector {
+	var out []*parser.VectorSelector
+	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+		if vs, ok := node.(*parser.VectorSelector); ok {
+			plain := &parser.VectorSelector{Name: vs.Name, LabelMatchers: vs.LabelMatchers}
+			out = append(out, plain)
+		}
+		return nil
+	})
+	return out
+}
+
+// filters reports whether expr can legitimately drop every series: a
+// comparison without bool, or and/unless.
+func filters(expr parser.Expr) bool {
+	found := false
+	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+		b, ok := node.(*parser.BinaryExpr)
+		if !ok {
+			return nil
+		}
+		if (b.Op.IsComparisonOperator() && !b.ReturnBool) || b.Op == parser.LAND || b.Op == parser.LUNLESS {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
+type promResult struct {
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	Data   struct {
+		ResultType string `json:"resultType"`
+		Result     []struct {
+			Value [2]any `json:"value"`
+		} `json:"result"`
+	} `json:"data"`
+}
+
+func promQuery(promURL, q string) (promResult, error) {
+	var r promResult
+	err := getJSON(promURL+"/api/v1/query?query="+url.QueryEscape(q), nil, &r)
+	if err == nil && r.Status != "success" {
+		err = fmt.Errorf("query %q: %s", q, r.Error)
+	}
+	return r, err
+}
+
+// promCount is how many series (or 1 for a scalar) an instant query returns.
+func promCount(promURL, q string) (int, error) {
+	r, err := promQuery(promURL, q)
+	if err != nil {
+		return 0, err
+	}
+	if r.Data.ResultType == "scalar" {
+		return 1, nil
+	}
+	return len(r.Data.Result), nil
+}
+
+// promValue is the value of a one-series query, or -1.
+func promValue(promURL, q string) float64 {
+	r, err := promQuery(promURL, q)
+	if err != nil || len(r.Data.Result) != 1 {
+		return -1
+	}
+	var v float64
+	if s, ok := r.Data.Result[0].Value[1].(string); ok {
+		fmt.Sscan(s, &v)
+	}
+	return v
+}
