@@ -44,6 +44,39 @@ var absentOnThisMachine = map[string]string{
 	"node_systemd_unit_state":            "node_exporter's systemd collector is off by default (golive reports units through services:)",
 	"node_systemd_service_restart_total": "node_exporter's systemd collector is off by default",
 
+	"node_hwmon_temp_celsius":              "no hwmon sensors in this VM",
+	"node_hwmon_temp_crit_alarm_celsius":   "no hwmon sensors in this VM",
+	"node_hwmon_temp_crit_celsius":         "no hwmon sensors in this VM",
+	"node_hwmon_temp_crit_hyst_celsius":    "no hwmon sensors in this VM",
+	"node_hwmon_temp_max_celsius":          "no hwmon sensors in this VM",
+	"node_hwmon_chip_names":                "no hwmon sensors in this VM",
+	"node_cooling_device_cur_state":        "no thermal cooling devices (/sys/class/thermal is empty)",
+	"node_cooling_device_max_state":        "no thermal cooling devices (/sys/class/thermal is empty)",
+	"node_power_supply_online":             "no power supply (/sys/class/power_supply is empty)",
+	"node_cpu_scaling_frequency_hertz":     "no cpufreq in this VM (/sys/devices/system/cpu/cpu0/cpufreq is absent)",
+	"node_cpu_scaling_frequency_max_hertz": "no cpufreq in this VM",
+	"node_cpu_scaling_frequency_min_hertz": "no cpufreq in this VM",
+	"node_schedstat_running_seconds_total": "the kernel has no /proc/schedstat (CONFIG_SCHEDSTATS off)",
+	"node_schedstat_waiting_seconds_total": "the kernel has no /proc/schedstat",
+	"node_schedstat_timeslices_total":      "the kernel has no /proc/schedstat",
+	"node_memory_HardwareCorrupted_bytes":  "this kernel's /proc/meminfo has no HardwareCorrupted (CONFIG_MEMORY_FAILURE off)",
+	// More collectors node_exporter leaves off by default (1860's panels
+	// say "Enable with --collector.<name>").
+	"node_systemd_units":                             "node_exporter's systemd collector is off by default",
+	"node_systemd_socket_accepted_connections_total": "node_exporter's systemd collector is off by default",
+	"node_processes_state":                           "node_exporter's processes collector is off by default",
+	"node_processes_pids":                            "node_exporter's processes collector is off by default",
+	"node_processes_max_processes":                   "node_exporter's processes collector is off by default",
+	"node_processes_threads":                         "node_exporter's processes collector is off by default",
+	"node_processes_max_threads":                     "node_exporter's processes collector is off by default",
+	"node_interrupts_total":                          "node_exporter's interrupts collector is off by default",
+	"node_tcp_connection_states":                     "node_exporter's tcpstat collector is off by default",
+	// Not in node_exporter's default --collector.netstat.fields either.
+	"node_netstat_Tcp_MaxConn": "not in node_exporter's default netstat field set",
+	// No exporter has it: client_golang's process collector exports
+	// process_virtual_memory_max_bytes, not a resident maximum.
+	"process_resident_memory_max_bytes": "no client_golang process metric of that name exists",
+
 	// Dashboard 9628 still uses the names postgres_exporter had before 0.11,
 	// which renamed them to *_total (golive has the new names, as 0.11+ has):
 	// these panels are empty with any current postgres_exporter too.
