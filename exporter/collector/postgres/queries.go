@@ -34,12 +34,11 @@ type query struct {
 // PostgreSQL 10 or later is required (pg_wal_* function names).
 func queriesFor(major int) []query {
 	return []query{
-		{name: "golive_pg_instance", sql: instanceSQL, emit: (*scraper).emitInstance},
+		{name: fmt.Sprintf("golive_pg_instance_%d", serverStatsLayout(major)), sql: instanceSQL + serverStatsSQL(major), emit: instanceEmitter(major)},
 		{name: fmt.Sprintf("golive_pg_stat_database_%d", statDatabaseLayout(major)), sql: statDatabaseSQL(major), emit: statDatabaseEmitter(major)},
 		{name: "golive_pg_database", sql: databaseSQL, args: (*scraper).databaseArgs, emit: (*scraper).emitDatabase},
 		{name: "golive_pg_stat_activity", sql: activitySQL, emit: (*scraper).emitActivity},
 		{name: "golive_pg_locks", sql: locksSQL, emit: (*scraper).emitLocks},
-		{name: fmt.Sprintf("golive_pg_server_stats_%d", serverStatsLayout(major)), sql: serverStatsSQL(major), emit: serverStatsEmitter(major)},
 		{name: "golive_pg_settings_since", sql: settingsSQL, args: (*scraper).settingsArgs, emit: (*scraper).emitSettings},
 		{name: "golive_pg_stat_replication", sql: replicationSQL, emit: (*scraper).emitReplication},
 	}
@@ -67,6 +66,8 @@ func serverStatsLayout(major int) int {
 
 // instanceSQL reads the one-row facts: version, role, replication lag (as
 // postgres_exporter's pg_replication collector computes it) and start time.
+// The server-wide statistics views (serverStatsSQL) complete the row: one
+// statement less per scrape, which the server feels more than the columns.
 const instanceSQL = `SELECT version(),
   pg_is_in_recovery(),
   (CASE WHEN NOT pg_is_in_recovery() THEN 0
@@ -75,6 +76,24 @@ const instanceSQL = `SELECT version(),
    END)::float8,
   COALESCE(GREATEST(0, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))), 0)::float8,
   EXTRACT(EPOCH FROM pg_postmaster_start_time())::float8`
+
+// instanceColumns is how many columns instanceSQL has.
+const instanceColumns = 5
+
+// instanceEmitter returns the emitter for instanceSQL+serverStatsSQL(major).
+func instanceEmitter(major int) func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error {
+	return func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error {
+		if !rr.NextRow() {
+			return fmt.Errorf("instance query returned no row")
+		}
+		v := rr.Values()
+		if len(v) < instanceColumns {
+			return fmt.Errorf("instance query returned %d columns", len(v))
+		}
+		s.emitInstance(v[:instanceColumns], ch)
+		return s.emitServerStats(major, v[instanceColumns:], ch)
+	}
+}
 
 // statDatabaseSQL reads pg_stat_database joined with
 // pg_stat_database_conflicts (one statement for both views): the
@@ -150,14 +169,8 @@ const replicationSQL = `SELECT COALESCE(application_name, ''), COALESCE(host(cli
   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 END
 FROM pg_stat_replication`
 
-func (s *scraper) emitInstance(rr resultRows, ch chan<- prometheus.Metric) error {
-	if !rr.NextRow() {
-		return fmt.Errorf("instance query returned no row")
-	}
-	v := rr.Values()
-	if len(v) != 5 {
-		return fmt.Errorf("instance query returned %d columns, want 5", len(v))
-	}
+// emitInstance sends the metrics of instanceSQL's columns.
+func (s *scraper) emitInstance(v [][]byte, ch chan<- prometheus.Metric) {
 	version := string(v[0])
 	ch <- constMetric(s.d.static, prometheus.UntypedValue, 1, version, shortVersion(version))
 	isReplica := 0.0
@@ -173,7 +186,6 @@ func (s *scraper) emitInstance(rr resultRows, ch chan<- prometheus.Metric) error
 			ch <- constMetric(m.desc, prometheus.GaugeValue, f)
 		}
 	}
-	return nil
 }
 
 // statDatabaseEmitter returns the emitter for statDatabaseSQL(major).

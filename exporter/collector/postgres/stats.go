@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -123,38 +124,32 @@ func (s *scraper) emitLocks(rr resultRows, ch chan<- prometheus.Metric) error {
 	return nil
 }
 
-// serverStatsSQL reads the one-row, server-wide views in one statement:
+// serverStatsSQL completes instanceSQL with the one-row, server-wide views:
 // the background writer, the checkpointer (its own view from PostgreSQL 17
 // on) and the WAL archiver. Timestamps are whole Unix seconds, a never-reset
 // stats_reset 0, as postgres_exporter reports them; last_archive_age is NULL
 // (no metric) until a segment has been archived.
 func serverStatsSQL(major int) string {
-	var cols []string
 	epoch := func(table, col string) string {
 		return "COALESCE(floor(EXTRACT(EPOCH FROM " + table + "." + col + ")), 0)::float8"
 	}
+	col := func(table, c string) string {
+		if c == "stats_reset" {
+			return epoch(table, c)
+		}
+		return table + "." + c
+	}
+	var cols []string
 	if major >= 17 {
 		for _, c := range bgwriterColumns17 {
-			if c == "stats_reset" {
-				cols = append(cols, epoch("b", c))
-			} else {
-				cols = append(cols, "b."+c)
-			}
+			cols = append(cols, col("b", c))
 		}
 		for _, c := range checkpointerColumns {
-			if c.sql == "stats_reset" {
-				cols = append(cols, epoch("c", c.sql))
-			} else {
-				cols = append(cols, "c."+c.sql)
-			}
+			cols = append(cols, col("c", c.sql))
 		}
 	} else {
 		for _, c := range bgwriterColumns {
-			if c.sql == "stats_reset" {
-				cols = append(cols, epoch("b", c.sql))
-			} else {
-				cols = append(cols, "b."+c.sql)
-			}
+			cols = append(cols, col("b", c.sql))
 		}
 	}
 	cols = append(cols, "a.archived_count", "a.failed_count",
@@ -163,54 +158,47 @@ func serverStatsSQL(major int) string {
 	if major >= 17 {
 		from += " CROSS JOIN pg_stat_checkpointer c"
 	}
-	sql := "SELECT "
-	for i, c := range cols {
-		if i > 0 {
-			sql += ", "
-		}
-		sql += c
-	}
-	return sql + from
+	return ",\n  " + strings.Join(cols, ", ") + from
 }
 
-// serverStatsEmitter returns the emitter for serverStatsSQL(major): the
-// columns name their metrics in query order.
-func serverStatsEmitter(major int) func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error {
-	return func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error {
-		var descs []*prometheus.Desc
-		if major >= 17 {
-			for _, c := range bgwriterColumns17 {
-				descs = append(descs, s.d.stats.bgwriter[c])
-			}
-			for _, c := range checkpointerColumns {
-				descs = append(descs, s.d.stats.checkpointer[c.sql])
-			}
-		} else {
-			for _, c := range bgwriterColumns {
-				descs = append(descs, s.d.stats.bgwriter[c.sql])
-			}
+// serverStatsDescs are the counters of serverStatsSQL(major), in column
+// order, before the three archiver columns.
+func (s *scraper) serverStatsDescs(major int) []*prometheus.Desc {
+	var descs []*prometheus.Desc
+	if major >= 17 {
+		for _, c := range bgwriterColumns17 {
+			descs = append(descs, s.d.stats.bgwriter[c])
 		}
-		if !rr.NextRow() {
-			return fmt.Errorf("server statistics query returned no row")
+		for _, c := range checkpointerColumns {
+			descs = append(descs, s.d.stats.checkpointer[c.sql])
 		}
-		v := rr.Values()
-		if len(v) != len(descs)+3 {
-			return fmt.Errorf("server statistics query returned %d columns, want %d", len(v), len(descs)+3)
-		}
-		for i, desc := range descs {
-			// A NULL counter is 0, as postgres_exporter reports it.
-			f, _ := parseFloat(v[i])
+		return descs
+	}
+	for _, c := range bgwriterColumns {
+		descs = append(descs, s.d.stats.bgwriter[c.sql])
+	}
+	return descs
+}
+
+// emitServerStats sends the metrics of serverStatsSQL(major)'s columns.
+func (s *scraper) emitServerStats(major int, v [][]byte, ch chan<- prometheus.Metric) error {
+	descs := s.serverStatsDescs(major)
+	if len(v) != len(descs)+3 {
+		return fmt.Errorf("server statistics: %d columns, want %d", len(v), len(descs)+3)
+	}
+	for i, desc := range descs {
+		// A NULL counter is 0, as postgres_exporter reports it.
+		f, _ := parseFloat(v[i])
+		ch <- constMetric(desc, prometheus.CounterValue, f)
+	}
+	archiver := v[len(descs):]
+	for i, desc := range []*prometheus.Desc{s.d.stats.archivedCount, s.d.stats.archiveFailedCount} {
+		if f, ok := parseFloat(archiver[i]); ok {
 			ch <- constMetric(desc, prometheus.CounterValue, f)
 		}
-		archiver := v[len(descs):]
-		for i, desc := range []*prometheus.Desc{s.d.stats.archivedCount, s.d.stats.archiveFailedCount} {
-			if f, ok := parseFloat(archiver[i]); ok {
-				ch <- constMetric(desc, prometheus.CounterValue, f)
-			}
-		}
-		if f, ok := parseFloat(archiver[2]); ok {
-			ch <- constMetric(s.d.stats.lastArchiveAge, prometheus.GaugeValue, f)
-		}
-		return nil
 	}
+	if f, ok := parseFloat(archiver[2]); ok {
+		ch <- constMetric(s.d.stats.lastArchiveAge, prometheus.GaugeValue, f)
+	}
+	return nil
 }

@@ -33,11 +33,12 @@ func TestServerStatsFollowTheServerVersion(t *testing.T) {
 	s := newScraper(nil, discardLogger())
 	// buffers_clean, maxwritten_clean, buffers_alloc, stats_reset; the nine
 	// checkpointer columns; archived, failed, last archive age (NULL).
-	rows := &fakeRows{rows: [][][]byte{row("7", "1", "900", "1700000000",
+	rows := &fakeRows{rows: [][][]byte{row("PostgreSQL 17.2 on x86_64", "f", "0", "0", "1700000000",
+		"7", "1", "900", "1700000000",
 		"11", "12", "0", "0", "0", "250.5", "3.25", "4096", "0",
 		"5", "1", nil)}}
 	got, err := scrapeOnce(context.Background(), t, func(_ context.Context, ch chan<- prometheus.Metric) error {
-		return serverStatsEmitter(17)(s, rows, ch)
+		return instanceEmitter(17)(s, rows, ch)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +65,11 @@ func TestServerStatsFollowTheServerVersion(t *testing.T) {
 		}
 	}
 
-	if err := serverStatsEmitter(17)(s, &fakeRows{rows: [][][]byte{row("1", "2")}}, make(chan prometheus.Metric, 100)); err == nil {
+	if v := got.mustValue(t, "pg_static", map[string]string{"short_version": "17.2.0"}); v != 1 {
+		t.Errorf("pg_static = %v", v)
+	}
+	short := row("PostgreSQL 17.2", "f", "0", "0", "0", "1", "2")
+	if err := instanceEmitter(17)(s, &fakeRows{rows: [][][]byte{short}}, make(chan prometheus.Metric, 100)); err == nil {
 		t.Error("a short row was accepted")
 	}
 }
