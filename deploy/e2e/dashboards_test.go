@@ -240,7 +240,12 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 		return err == nil && n > 0, fmt.Sprint(err)
 	})
 
-	var failures, allowed []string
+	var (
+		failures, allowed []string
+		failed            int
+		// missing maps a metric without any series to the queries that need it.
+		missing = map[string][]string{}
+	)
 	for _, q := range queries {
 		n, err := promCount(promURL, q.expr)
 		if err != nil {
@@ -251,7 +256,7 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 			continue
 		}
 		expr, _ := p.ParseExpr(q.expr)
-		var missing, excused []string
+		var absent, excused []string
 		for _, sel := range selectors(expr) {
 			c, err := promCount(promURL, sel.String())
 			if err != nil {
@@ -265,14 +270,20 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 				excused = append(excused, sel.Name+" ("+reason+")")
 				continue
 			}
-			missing = append(missing, sel.String())
+			if !slices.Contains(absent, sel.Name) {
+				absent = append(absent, sel.Name)
+			}
 		}
 		switch {
-		case len(missing) > 0:
-			failures = append(failures, fmt.Sprintf("%s: %s: no series for %s\n\tquery: %s", q.file, q.what, strings.Join(missing, ", "), q.expr))
+		case len(absent) > 0:
+			failed++
+			for _, name := range absent {
+				missing[name] = append(missing[name], q.file+": "+q.what)
+			}
 		case len(excused) > 0:
 			allowed = append(allowed, fmt.Sprintf("%s: %s: %s", q.file, q.what, strings.Join(excused, "; ")))
 		case !filters(expr):
+			failed++
 			failures = append(failures, fmt.Sprintf("%s: %s: every selector has series, yet the query returns nothing\n\tquery: %s", q.file, q.what, q.expr))
 		}
 	}
@@ -280,10 +291,20 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 	for _, a := range slices.Compact(allowed) {
 		t.Logf("empty, allowed: %s", a)
 	}
+	names := make([]string, 0, len(missing))
+	for name := range missing {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		users := slices.Compact(missing[name])
+		t.Errorf("%s has no series; %d queries need it: %s", name, len(users), strings.Join(users, "; "))
+	}
 	for _, f := range failures {
 		t.Error(f)
 	}
-	t.Logf("%d queries run, %d fail, %d empty for reasons of this machine", len(queries), len(failures), len(allowed))
+	t.Logf("%d queries run, %d fail (%d metrics without series), %d empty for reasons of this machine",
+		len(queries), failed, len(missing), len(allowed))
 }
 
 // selectors returns the vector selectors of expr (those inside range
