@@ -2,110 +2,122 @@ package receiver
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
-	"net"
+	"os"
+	"os/signal"
+	"syscall"
 
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/receiver/client"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/store/postgres"
 )
+
+// DefaultListenAddress is where the receiver listens unless told otherwise.
+const DefaultListenAddress = "127.0.0.1:9470"
 
 // flags are `golive receiver`'s command line.
 type flags struct {
 	configFile string
-	listen     string
-	webConfig  string
 	check      bool
-	log        cli.LogFlags
-}
-
-func parseFlags(env cli.Env) (*flags, error) {
-	f := &flags{}
-	fs := cli.NewFlagSet("receiver", env)
-	fs.StringVar(&f.configFile, "config.file", "receiver.yml", "receiver configuration file")
-	fs.StringVar(&f.listen, "web.listen-address", "127.0.0.1:9470", "address to listen on for webhooks, the API, the UI and /metrics")
-	fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web config (TLS, basic auth) for the listener")
-	fs.BoolVar(&f.check, "config.check", false, "check the configuration (and web config) and exit")
-	f.log.Register(fs)
-	if err := fs.Parse(env.Args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	return f, nil
+	web        *web.FlagConfig
+	log        *promslog.Config
 }
 
 // Command runs `golive receiver`.
 func Command(ctx context.Context, env cli.Env) int {
-	f, err := parseFlags(env)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	app := cli.NewApp(env, "receiver", "Receive Alertmanager webhooks and turn them into graded incidents.")
+	f := &flags{}
+	app.Flag("config.file", "Receiver configuration file.").Default("receiver.yml").StringVar(&f.configFile)
+	app.Flag("config.check", "Check the configuration (and web config) and exit.").BoolVar(&f.check)
+	f.web = cli.AddWebFlags(app, DefaultListenAddress)
+	f.log = cli.AddLogFlags(app)
+	if _, code, done := app.Parse(); done {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "golive receiver:", err)
-		return 2
-	}
-	logger, err := f.log.Logger(env.Stderr)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "golive receiver:", err)
-		return 2
-	}
+	logger := cli.Logger(f.log, env.Stderr)
 	cfg, err := loadChecked(f)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "golive receiver:", err)
-		return 1
+		return app.Fail(err)
 	}
 	if f.check {
-		fmt.Fprintf(env.Stdout, "%s: OK\n", f.configFile)
-		return 0
+		fmt.Fprintf(env.Stdout, "OK: %s (storage, auth, grading, SLA and on-call parsed; secrets read; %d notification channels built; web config %s)\n",
+			f.configFile, len(cfg.Notify.Channels), orNone(*f.web.WebConfigFile))
+		return cli.ExitOK
 	}
+	logger.Info("Starting golive receiver", "version", version.Info())
+	logger.Info("Build context", "build_context", version.BuildContext())
 	if err := run(ctx, f, cfg, logger); err != nil {
 		logger.Error("receiver stopped", "err", err)
-		return 1
+		return cli.ExitFailure
 	}
-	return 0
+	return cli.ExitOK
 }
 
-// loadChecked loads the config and resolves its secrets and web config,
-// so --config.check fails on anything that would fail at start.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// loadChecked is LoadChecked plus the web config, so --config.check fails
+// on anything that would fail at start.
 func loadChecked(f *flags) (*config.Config, error) {
-	cfg, err := config.Load(f.configFile)
+	cfg, err := LoadChecked(f.configFile)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := cfg.ResolveSecrets(); err != nil {
-		return nil, fmt.Errorf("%s: %w", f.configFile, err)
-	}
-	// Channels read their secret files and parse their templates here, so a
-	// bad notify section fails the check, not the first incident.
-	if _, err := notify.Build(cfg.Notify.Channels); err != nil {
-		return nil, fmt.Errorf("%s: %w", f.configFile, err)
-	}
-	if f.webConfig != "" {
-		if err := web.Validate(f.webConfig); err != nil {
+	if webConfig := *f.web.WebConfigFile; webConfig != "" {
+		if err := web.Validate(webConfig); err != nil {
 			return nil, fmt.Errorf("--web.config.file: %w", err)
 		}
 	}
 	return cfg, nil
 }
 
+// LoadChecked loads a config file and checks what the start (and a
+// reload) would: secrets, the PostgreSQL DSN and the notification channels.
+func LoadChecked(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := cfg.ResolveSecrets()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if cfg.Storage.Postgres != nil {
+		if err := postgres.ParseDSN(secrets.PostgresDSN.Value()); err != nil {
+			return nil, fmt.Errorf("%s: storage.postgres: %w", path, err)
+		}
+	}
+	// Channels read their secret files and parse their templates here, so a
+	// bad notify section fails the check, not the first incident.
+	if _, err := notify.Build(cfg.Notify.Channels); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
 func run(ctx context.Context, f *flags, cfg *config.Config, logger *slog.Logger) error {
 	warnInsecure(cfg, logger)
-	app, err := New(ctx, Options{Config: cfg, Logger: logger, WebConfigFile: f.webConfig})
+	app, err := New(ctx, Options{Config: cfg, Logger: logger, WebConfigFile: *f.web.WebConfigFile, ConfigFile: f.configFile})
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.listen)
+	stopReloads := reloadOnSIGHUP(ctx, app)
+	defer stopReloads()
+	l, err := cli.Listen(ctx, f.web)
 	if err != nil {
-		return fmt.Errorf("--web.listen-address: %w", err)
+		return err
 	}
 	storage := "sqlite " + func() string {
 		if cfg.Storage.SQLite != nil {
@@ -118,6 +130,27 @@ func run(ctx context.Context, f *flags, cfg *config.Config, logger *slog.Logger)
 	}
 	logger.Info("receiver listening", "address", l.Addr().String(), "webhook", DefaultWebhookPath, "storage", storage)
 	return app.Serve(ctx, l)
+}
+
+// reloadOnSIGHUP reloads the config on every SIGHUP until ctx ends or the
+// returned stop is called (signals belong to the command, not the App).
+func reloadOnSIGHUP(ctx context.Context, app *App) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = app.Reload() // Reload logs its outcome
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
 }
 
 func warnInsecure(cfg *config.Config, logger *slog.Logger) {

@@ -23,6 +23,7 @@ type Actions interface {
 	Transition(ctx context.Context, id int64, to store.State, a incident.Action) (store.Incident, error)
 	AddNote(ctx context.Context, id int64, a incident.Action) (store.Incident, error)
 	SetPriority(ctx context.Context, id int64, p store.Priority, a incident.Action) (store.Incident, error)
+	Assign(ctx context.Context, id int64, assignee string, a incident.Action) (store.Incident, error)
 }
 
 // API serves the incidents API.
@@ -48,6 +49,7 @@ type ListResponse struct {
 type ActionRequest struct {
 	State    store.State    `json:"state,omitempty"`    // transition
 	Priority store.Priority `json:"priority,omitempty"` // priority
+	Assignee *string        `json:"assignee,omitempty"` // assign ("" unassigns)
 	Actor    string         `json:"actor"`
 	Note     string         `json:"note,omitempty"`
 }
@@ -59,6 +61,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/incidents/{id}/transition", a.transition)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/notes", a.note)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/priority", a.priority)
+	mux.HandleFunc("POST /api/v1/incidents/{id}/assign", a.assign)
 }
 
 // ParseFilter reads list filters from a query: state, priority (both
@@ -192,6 +195,15 @@ func (a *API) note(w http.ResponseWriter, r *http.Request) {
 func (a *API) priority(w http.ResponseWriter, r *http.Request) {
 	a.act(w, r, func(ctx context.Context, id int64, req ActionRequest) (store.Incident, error) {
 		return a.Actions.SetPriority(ctx, id, store.Priority(strings.ToUpper(string(req.Priority))), incident.Action{Actor: req.Actor, Note: req.Note})
+	})
+}
+
+func (a *API) assign(w http.ResponseWriter, r *http.Request) {
+	a.act(w, r, func(ctx context.Context, id int64, req ActionRequest) (store.Incident, error) {
+		if req.Assignee == nil {
+			return store.Incident{}, fmt.Errorf("%w: assignee is missing", incident.ErrInvalid)
+		}
+		return a.Actions.Assign(ctx, id, *req.Assignee, incident.Action{Actor: req.Actor, Note: req.Note})
 	})
 }
 
