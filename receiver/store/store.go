@@ -69,6 +69,10 @@ type Store interface {
 	// item is marked done and failed instead. ErrLeaseLost as above.
 	RetryOutbox(ctx context.Context, id int64, owner string, notBefore time.Time, lastErr string, giveUp bool) error
 
+	// Jobs and Remediations are in jobs.go and remediations.go.
+	Jobs
+	Remediations
+
 	// Ping checks the database answers (backs /-/ready).
 	Ping(ctx context.Context) error
 	Close() error
@@ -123,6 +127,9 @@ type Tx interface {
 	// resolution deadline is at or before now and not yet marked breached,
 	// locked for update (skipping rows another replica holds).
 	DueBreaches(ctx context.Context, now time.Time, limit int) ([]Incident, error)
+
+	// RemediationTx is in remediations.go.
+	RemediationTx
 }
 
 // Webhook is one raw Alertmanager payload as received.
@@ -308,6 +315,10 @@ type OutboxItem struct {
 	ID         int64     `json:"id"`
 	Key        string    `json:"key"`     // unique: the same key is enqueued once
 	Channel    string    `json:"channel"` // which sender delivers it
+	// Queue is the kind of work (QueueNotify when empty on Enqueue).
+	Queue string `json:"queue"`
+	// OrderingKey serialises items: see Jobs.ClaimJobs ("" for none).
+	OrderingKey string `json:"orderingKey,omitempty"`
 	Kind       string    `json:"kind"`    // opened, escalated, resolved, ...
 	IncidentID int64     `json:"incidentId"`
 	Payload    []byte    `json:"payload"` // JSON for the sender

@@ -42,6 +42,10 @@ func Run(t *testing.T, open Opener) {
 		"OutboxClaimLeaseComplete":  testOutboxClaim,
 		"OutboxConcurrentClaimants": testOutboxConcurrentClaims,
 		"DueBreaches":               testDueBreaches,
+		"JobsOrdering":              testJobsOrdering,
+		"JobsRenewRelease":          testJobsRenewRelease,
+		"JobsOrderedConcurrent":     testJobsOrderedConcurrentClaims,
+		"Remediations":              testRemediations,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open) })
