@@ -48,9 +48,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Store overrides the configured storage (tests).
 	Store store.Store
-	// Notifier is the stage after grading (nil: an OutboxNotifier routing
-	// by the config's notify section).
-	Notifier incident.Notifier
+	// Stages run after grading (nil: an OutboxNotifier routing by the
+	// config's notify section, then the remediation planner).
+	Stages incident.Stages
 	// Channels deliver the outbox (nil: built from the notify section).
 	Channels map[string]notify.Channel
 	// OnCall fills assignees (nil: the config's day/night shifts).
@@ -136,11 +136,12 @@ func (a *App) wire(o Options, secrets config.Secrets) error {
 			return err
 		}
 	}
-	notifier := o.Notifier
-	if notifier == nil {
-		notifier = incident.OutboxNotifier{ExternalURL: cfg.ExternalURL, Route: func(c incident.Change) []string {
-			return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(c.Kind))
-		}}
+	notifier := incident.OutboxNotifier{ExternalURL: cfg.ExternalURL, Route: func(c incident.Change) []string {
+		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(c.Kind))
+	}}
+	stages := o.Stages
+	if stages == nil {
+		stages = incident.Stages{notifier}
 	}
 	a.metrics = metrics.New(a.reg, a.store, a.log)
 	a.worker = notify.NewWorker(a.store, channels, notify.WorkerOptions{
@@ -148,7 +149,7 @@ func (a *App) wire(o Options, secrets config.Secrets) error {
 	})
 	a.engine = incident.NewEngine(incident.Options{
 		Store: a.store, Grader: grader, SLA: sla, Grouping: incident.NewGrouping(cfg.Incidents.GroupBy),
-		ReopenWindow: time.Duration(cfg.Incidents.ReopenWindow), OnCall: oncall, Notifier: notifier,
+		ReopenWindow: time.Duration(cfg.Incidents.ReopenWindow), OnCall: oncall, Stages: stages,
 		Logger: a.log, Now: o.Now,
 		OnBreach: func(p store.Priority, kind string) { a.metrics.SLABreaches.WithLabelValues(string(p), kind).Inc() },
 	})
