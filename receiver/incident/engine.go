@@ -26,12 +26,12 @@ type Options struct {
 	SLA          *SLAPolicy
 	Grouping     Grouping
 	ReopenWindow time.Duration
-	OnCall       OnCall   // nil: no assignee
+	OnCall       OnCall // nil: no assignee
 	// Stages run after grading in the ingest transaction, in order
 	// (notifications, then remediation planning); empty: nothing follows.
 	Stages Stages
-	Logger       *slog.Logger
-	Now          func() time.Time // nil: time.Now
+	Logger *slog.Logger
+	Now    func() time.Time // nil: time.Now
 	// OnBreach is called after a breach commits (for metrics).
 	OnBreach func(p store.Priority, kind string)
 }

@@ -22,7 +22,9 @@ type Stage interface {
 type StageFunc func(ctx context.Context, tx store.Tx, changes []Change) error
 
 // Run calls f.
-func (f StageFunc) Run(ctx context.Context, tx store.Tx, changes []Change) error { return f(ctx, tx, changes) }
+func (f StageFunc) Run(ctx context.Context, tx store.Tx, changes []Change) error {
+	return f(ctx, tx, changes)
+}
 
 // Stages run in order (Alertmanager's MultiStage); the first error rolls
 // the whole transaction back, so no stage's work commits without the

@@ -47,7 +47,9 @@ type Handler interface {
 type HandlerFunc func(ctx context.Context, it store.OutboxItem) (bool, error)
 
 // Handle calls f.
-func (f HandlerFunc) Handle(ctx context.Context, it store.OutboxItem) (bool, error) { return f(ctx, it) }
+func (f HandlerFunc) Handle(ctx context.Context, it store.OutboxItem) (bool, error) {
+	return f(ctx, it)
+}
 
 // Queue is the part of the store a worker needs.
 type Queue interface {

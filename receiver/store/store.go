@@ -312,24 +312,24 @@ const SystemActor = "system"
 
 // OutboxItem is one notification waiting to be delivered.
 type OutboxItem struct {
-	ID         int64     `json:"id"`
-	Key        string    `json:"key"`     // unique: the same key is enqueued once
-	Channel    string    `json:"channel"` // which sender delivers it
+	ID      int64  `json:"id"`
+	Key     string `json:"key"`     // unique: the same key is enqueued once
+	Channel string `json:"channel"` // which sender delivers it
 	// Queue is the kind of work (QueueNotify when empty on Enqueue).
 	Queue string `json:"queue"`
 	// OrderingKey serialises items: see Jobs.ClaimJobs ("" for none).
-	OrderingKey string `json:"orderingKey,omitempty"`
-	Kind       string    `json:"kind"`    // opened, escalated, resolved, ...
-	IncidentID int64     `json:"incidentId"`
-	Payload    []byte    `json:"payload"` // JSON for the sender
-	CreatedAt  time.Time `json:"createdAt"`
-	NotBefore  time.Time `json:"notBefore"` // earliest next attempt
-	Attempts   int       `json:"attempts"`
-	LastError  string    `json:"lastError,omitempty"`
-	ClaimedBy  string    `json:"claimedBy,omitempty"`
-	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
-	DoneAt     time.Time `json:"doneAt,omitzero"`
-	Failed     bool      `json:"failed"` // done without delivery (gave up)
+	OrderingKey string    `json:"orderingKey,omitempty"`
+	Kind        string    `json:"kind"` // opened, escalated, resolved, ...
+	IncidentID  int64     `json:"incidentId"`
+	Payload     []byte    `json:"payload"` // JSON for the sender
+	CreatedAt   time.Time `json:"createdAt"`
+	NotBefore   time.Time `json:"notBefore"` // earliest next attempt
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"lastError,omitempty"`
+	ClaimedBy   string    `json:"claimedBy,omitempty"`
+	LeaseUntil  time.Time `json:"leaseUntil,omitzero"`
+	DoneAt      time.Time `json:"doneAt,omitzero"`
+	Failed      bool      `json:"failed"` // done without delivery (gave up)
 }
 
 // Stats are gauges read at scrape time.
