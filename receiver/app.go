@@ -27,8 +27,10 @@ import (
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/ingest"
+	"github.com/golive-ops/golive/receiver/jobs"
 	"github.com/golive-ops/golive/receiver/metrics"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/store/postgres"
 	"github.com/golive-ops/golive/receiver/store/sqlite"
@@ -71,6 +73,9 @@ type App struct {
 	handler http.Handler
 	webCfg  string
 	worker  *notify.Worker
+	// remediation: the policy engine and the worker of its job queue.
+	remedy       *remediate.Engine
+	remedyWorker *jobs.Worker
 }
 
 // New opens the store (running migrations) and wires everything.
@@ -139,14 +144,17 @@ func (a *App) wire(o Options, secrets config.Secrets) error {
 	notifier := incident.OutboxNotifier{ExternalURL: cfg.ExternalURL, Route: func(c incident.Change) []string {
 		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(c.Kind))
 	}}
-	stages := o.Stages
-	if stages == nil {
-		stages = incident.Stages{notifier}
-	}
 	a.metrics = metrics.New(a.reg, a.store, a.log)
 	a.worker = notify.NewWorker(a.store, channels, notify.WorkerOptions{
 		Owner: workerName(), Results: a.metrics.Notifications, Logger: a.log.With("component", "outbox"), Now: o.Now,
 	})
+	if err := a.wireRemediation(notifier, o.Now); err != nil {
+		return err
+	}
+	stages := o.Stages
+	if stages == nil {
+		stages = incident.Stages{notifier, remediationStage(a.remedy, cfg.ExternalURL)}
+	}
 	a.engine = incident.NewEngine(incident.Options{
 		Store: a.store, Grader: grader, SLA: sla, Grouping: incident.NewGrouping(cfg.Incidents.GroupBy),
 		ReopenWindow: time.Duration(cfg.Incidents.ReopenWindow), OnCall: oncall, Stages: stages,
@@ -172,6 +180,7 @@ func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 	}
 	protected := http.NewServeMux()
 	(&api.API{Store: a.store, Actions: a.engine, Logger: a.log}).Register(protected)
+	(&remediate.API{Engine: a.remedy, Store: a.store, Logger: a.log}).Register(protected)
 	u, err := ui.New(a.store, "", a.log)
 	if err != nil {
 		return fmt.Errorf("ui: %w", err)
@@ -179,6 +188,8 @@ func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 	u.Register(protected)
 	mux.Handle("/api/v1/incidents", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents/", authn.Wrap(protected))
+	mux.Handle("/api/v1/remediations", authn.Wrap(protected))
+	mux.Handle("/api/v1/remediations/", authn.Wrap(protected))
 	mux.Handle("/ui", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
@@ -226,6 +237,8 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	defer func() { stopBackground(); background.Wait() }()
 	background.Go(func() { a.engine.RunSLA(bgCtx, time.Duration(a.cfg.SLA.CheckInterval)) })
 	background.Go(func() { a.worker.Run(bgCtx) })
+	background.Go(func() { a.remedyWorker.Run(bgCtx) })
+	background.Go(func() { a.remedy.RunExpiry(bgCtx, 30*time.Second) })
 	errc := make(chan error, 1)
 	go func() {
 		systemd := false
@@ -262,6 +275,32 @@ func (k kickOnChange) Ingest(ctx context.Context, msg *webhook.Message, raw []by
 	}
 	return res, err
 }
+
+// wireRemediation builds the remediation engine (reading its credential
+// files) and the worker of its job queue.
+func (a *App) wireRemediation(notifier incident.OutboxNotifier, now func() time.Time) error {
+	cfg := a.cfg
+	esc := newEscalator(notifier, cfg.Remediation.EscalateChannels, func(c incident.Change) []string {
+		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(incident.ChangeEscalated))
+	}, a.worker.Kick, now)
+	var err error
+	a.remedy, err = remediate.New(cfg.Remediation, remediate.Options{Store: a.store, Escalator: esc, Now: now,
+		Metrics: remediate.NewMetrics(a.reg, a.store, a.log), Logger: a.log.With("component", "remediation"),
+		Kick: func() { a.remedyWorker.Kick() }})
+	if err != nil {
+		return err
+	}
+	a.remedyWorker = jobs.New(a.store, a.remedy, jobs.Options{Queue: store.QueueRemediate, Owner: workerName(),
+		Parallel: 2, Timeout: 10 * time.Minute, Logger: a.log.With("component", "remediation"), Now: now})
+	return nil
+}
+
+// Remediation is the remediation engine; RemediationWorker drains its
+// queue (tests drive it with RunOnce).
+func (a *App) Remediation() *remediate.Engine { return a.remedy }
+
+// RemediationWorker is the worker of the remediation queue.
+func (a *App) RemediationWorker() *jobs.Worker { return a.remedyWorker }
 
 // Outbox is the notification worker (tests drive it with RunOnce).
 func (a *App) Outbox() *notify.Worker { return a.worker }

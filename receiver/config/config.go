@@ -17,6 +17,7 @@ import (
 	"github.com/golive-ops/golive/internal/yamlx"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
+	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/store"
 )
 
@@ -35,6 +36,8 @@ type Config struct {
 	// Notify routes incident changes to channels by priority (R5.1's
 	// lists); without channels nothing is sent.
 	Notify notify.Config `yaml:"notify"`
+	// Remediation is the automatic response policy (receiver/remediate).
+	Remediation remediate.Config `yaml:"remediation,omitempty"`
 }
 
 // Storage selects exactly one backend; neither means SQLite at
@@ -253,6 +256,7 @@ func (c *Config) setDirectory(dir string) {
 		join(&c.Storage.Postgres.DSNFile)
 	}
 	c.Notify.RelativeTo(dir)
+	c.Remediation.RelativeTo(dir)
 }
 
 // Secrets are the resolved credentials.

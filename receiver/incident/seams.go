@@ -52,6 +52,9 @@ type Change struct {
 	// Key identifies the change across replicas and retries; outbox keys
 	// are built from it, so the same change is never enqueued twice.
 	Key string
+	// Note replaces the notification summary (a remediation escalation
+	// says what a person must do).
+	Note string
 }
 
 func changeKey(inc store.Incident, kind ChangeKind, detail string) string {
@@ -103,6 +106,9 @@ func (n OutboxNotifier) payload(c Change, key string) notify.Message {
 	summary := fmt.Sprintf("%s %s: %s (rule %s)", inc.Priority, c.Kind, inc.Title, inc.GradeReason.Rule)
 	if c.Kind == ChangeSLABreach {
 		summary = fmt.Sprintf("%s %s deadline missed: %s", inc.Priority, c.Breach, inc.Title)
+	}
+	if c.Note != "" {
+		summary = fmt.Sprintf("%s %s: %s: %s", inc.Priority, c.Kind, inc.Title, c.Note)
 	}
 	url := ""
 	if n.ExternalURL != "" {

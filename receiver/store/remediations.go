@@ -76,16 +76,18 @@ type RemediationFilter struct {
 	Limit         int // newest first; 0 means 500
 }
 
-// RemediationCount selects rows a budget counts: same action, and the
-// same incident cycle or the same target, created at or after Since.
-// Skipped, refused, rejected and expired rows never count: nothing ran.
+// RemediationCount selects rows a budget counts: same action (""
+// any), and the same incident cycle or the same target, created at or
+// after Since. Skipped, refused, rejected and expired rows never count:
+// nothing ran.
 type RemediationCount struct {
 	Action     string
 	IncidentID int64 // with Cycle; 0: any incident
 	Cycle      int
 	Target     string // "": any target
 	Since      time.Time
-	// Executed counts only rows that ran or may have run (not dry runs).
+	// Executed counts only rows that ran, run or will run (not dry runs,
+	// not requests still awaiting approval).
 	Executed bool
 }
 

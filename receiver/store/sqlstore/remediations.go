@@ -170,9 +170,12 @@ func (t *txn) UpdateRemediation(ctx context.Context, r store.Remediation) error 
 }
 
 func (t *txn) CountRemediations(ctx context.Context, c store.RemediationCount) (int, error) {
-	where := []string{"action = ?", "created_at >= ?", "state NOT IN (?, ?, ?, ?)"}
-	args := []any{c.Action, ns(c.Since), string(store.RemediationSkipped), string(store.RemediationRefused),
+	where := []string{"created_at >= ?", "state NOT IN (?, ?, ?, ?)"}
+	args := []any{ns(c.Since), string(store.RemediationSkipped), string(store.RemediationRefused),
 		string(store.RemediationRejected), string(store.RemediationExpired)}
+	if c.Action != "" {
+		where, args = append(where, "action = ?"), append(args, c.Action)
+	}
 	if c.IncidentID != 0 {
 		where, args = append(where, "incident_id = ?", "cycle = ?"), append(args, c.IncidentID, c.Cycle)
 	}
@@ -180,8 +183,8 @@ func (t *txn) CountRemediations(ctx context.Context, c store.RemediationCount) (
 		where, args = append(where, "target = ?"), append(args, c.Target)
 	}
 	if c.Executed {
-		where = append(where, "dry_run = 0", "state <> ?")
-		args = append(args, string(store.RemediationDryRun))
+		where = append(where, "dry_run = 0", "state NOT IN (?, ?)")
+		args = append(args, string(store.RemediationDryRun), string(store.RemediationAwaitingApproval))
 	}
 	var n int
 	if err := t.tx.QueryRowContext(ctx, t.s.d.rebind(`SELECT count(*) FROM remediations WHERE `+strings.Join(where, " AND ")),
