@@ -26,7 +26,7 @@ type API struct {
 
 // List is the body of GET /api/v1/remediations.
 type List struct {
-	Remediations []store.Remediation     `json:"remediations"`
+	Remediations []store.Remediation      `json:"remediations"`
 	Control      store.RemediationControl `json:"control"`
 }
 
