@@ -88,8 +88,8 @@ func remedyConfig(cfg *config.Config, markers, sleep string) *config.Config {
 	cfg.Remediation = remediate.Config{Actions: []remediate.ActionConfig{{
 		Name: "restart-web", Kind: "exec", When: remediate.When{Priorities: []string{"P0", "P1", "P2", "P3"}},
 		KindSettings: remediate.KindSettings{Exec: &execaction.Config{
-			Argv: []string{self, "-test.run=^$", "{service}"},
-			Env:  map[string]string{helperMarkersEnv: markers, helperSleepEnv: sleep},
+			Argv:          []string{self, "-test.run=^$", "{service}"},
+			Env:           map[string]string{helperMarkersEnv: markers, helperSleepEnv: sleep},
 			Substitutions: action.Substitutions{"service": {Label: "service", Allow: "[a-z0-9][a-z0-9-]*"}},
 			Timeout:       model.Duration(2 * time.Minute)}},
 		MaxAttempts: remediate.Budget{PerIncident: 1},

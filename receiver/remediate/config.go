@@ -50,7 +50,7 @@ type ActionConfig struct {
 	KindSettings `yaml:",inline"`
 	// Target names the labels whose value is what this action acts on,
 	// for budgets per target: "a|b" takes the first present (default
-	// "instance|service").
+	// "service|instance", as incidents.group_by).
 	Target   string         `yaml:"target,omitempty"`
 	Cooldown model.Duration `yaml:"cooldown,omitempty"`
 	// MaxAttempts are budgets; 0 is unlimited.

@@ -274,7 +274,7 @@ func pausedReason(ctl store.RemediationControl) string {
 // incident: budgets per target then count per incident.
 func target(spec string, t action.Trigger) string {
 	if spec == "" {
-		spec = "instance|service"
+		spec = "service|instance"
 	}
 	for _, l := range strings.Split(spec, "|") {
 		if v := t.Labels[l]; v != "" {

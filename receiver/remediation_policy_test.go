@@ -1,0 +1,188 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/golive-ops/golive/receiver/remediate"
+	"github.com/golive-ops/golive/receiver/store"
+)
+
+func postJSON(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	return post(t, url, []byte(body))
+}
+
+// Approval: the request waits, is listed and counted, refuses a form
+// post, runs once approved; a rejected one never runs; pausing stops new
+// plans and says so in a metric.
+func TestApprovalRejectAndPause(t *testing.T) {
+	m := filepath.Join(t.TempDir(), "markers")
+	cfg := remedyConfig(demoConfig(t), m, "0s")
+	cfg.Remediation.Actions[0].Approval = "required"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, cfg)
+	starts := time.Now().Add(-time.Minute)
+	post(t, a.url+DefaultWebhookPath, alertBody(t, "am-0", "", starts, "web", "api"))
+	code, body := get(t, a.url+"/api/v1/remediations?state=awaiting_approval")
+	var list remediate.List
+	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || len(list.Remediations) != 2 {
+		t.Fatalf("awaiting: %d %s", code, body)
+	}
+	if got := gaugeOf(t, a, "golive_remediation_awaiting_approval"); got != 2 {
+		t.Fatalf("awaiting metric = %v", got)
+	}
+	first, second := list.Remediations[0], list.Remediations[1]
+	if tl := timelineKinds(t, a.Store(), first.IncidentID); !slices.Contains(tl, remediate.EventAwaitingApproval) ||
+		!slices.Contains(tl, EventRemediationEscalated) {
+		t.Fatalf("timeline %v: the request and the page asking for approval are missing", tl)
+	}
+	if code, _ := post(t, fmt.Sprintf("%s/api/v1/remediations/%d/approve", a.url, first.ID), []byte(`{"actor":"x"}`),
+		"Content-Type", "text/plain"); code != 415 {
+		t.Fatalf("a text/plain approval: %d, want 415", code)
+	}
+	if code, body := postJSON(t, fmt.Sprintf("%s/api/v1/remediations/%d/approve", a.url, first.ID), `{}`); code != 400 {
+		t.Fatalf("approval without actor: %d %s", code, body)
+	}
+	if code, body := postJSON(t, fmt.Sprintf("%s/api/v1/remediations/%d/approve", a.url, first.ID), `{"actor":"alice","comment":"go"}`); code != 200 {
+		t.Fatalf("approve: %d %s", code, body)
+	}
+	if code, body := postJSON(t, fmt.Sprintf("%s/api/v1/remediations/%d/reject", a.url, second.ID), `{"actor":"bob","comment":"not now"}`); code != 200 {
+		t.Fatalf("reject: %d %s", code, body)
+	}
+	if code, _ := postJSON(t, fmt.Sprintf("%s/api/v1/remediations/%d/approve", a.url, second.ID), `{"actor":"alice"}`); code != 409 {
+		t.Fatalf("approving a rejected request: %d, want 409", code)
+	}
+	eventually(t, "the approved action never ran", func() bool {
+		r, _ := a.Store().Remediation(context.Background(), first.ID)
+		return r.State == store.RemediationSucceeded && r.DecidedBy == "alice"
+	})
+	if got := markers(t, m); len(got) != 1 {
+		t.Fatalf("runs = %q, want the approved one only", got)
+	}
+
+	if code, body := postJSON(t, a.url+"/api/v1/remediations/pause", `{"actor":"carol","comment":"maintenance"}`); code != 200 {
+		t.Fatalf("pause: %d %s", code, body)
+	}
+	if got := gaugeOf(t, a, "golive_remediation_paused"); got != 1 {
+		t.Fatalf("paused metric = %v", got)
+	}
+	post(t, a.url+DefaultWebhookPath, alertBody(t, "am-0", "", starts, "shop"))
+	rs, _ := a.Store().ListRemediations(context.Background(), store.RemediationFilter{State: store.RemediationSkipped})
+	if len(rs) != 1 || !strings.Contains(rs[0].Reason, "paused by carol: maintenance") {
+		t.Fatalf("plan while paused = %+v", rs)
+	}
+	postJSON(t, a.url+"/api/v1/remediations/resume", `{"actor":"carol"}`)
+	if got := gaugeOf(t, a, "golive_remediation_paused"); got != 0 {
+		t.Fatalf("paused metric after resume = %v", got)
+	}
+}
+
+// An approval request lapses at its expiry; approving it then is refused.
+func TestApprovalExpires(t *testing.T) {
+	cfg := remedyConfig(demoConfig(t), filepath.Join(t.TempDir(), "m"), "0s")
+	cfg.Remediation.Actions[0].Approval = "required"
+	cfg.Remediation.ApprovalExpiry = model.Duration(time.Millisecond)
+	a := startApp(t, cfg)
+	post(t, a.url+DefaultWebhookPath, alertBody(t, "am-0", "", time.Now().Add(-time.Minute), "web"))
+	r := remediations(t, a.Store())[0]
+	time.Sleep(5 * time.Millisecond)
+	code, body := postJSON(t, fmt.Sprintf("%s/api/v1/remediations/%d/approve", a.url, r.ID), `{"actor":"alice"}`)
+	if code != 409 || !strings.Contains(body, "expired") {
+		t.Fatalf("late approval: %d %s", code, body)
+	}
+	if r, _ := a.Store().Remediation(context.Background(), r.ID); r.State != store.RemediationExpired {
+		t.Fatalf("state = %s, want expired", r.State)
+	}
+}
+
+// A budget spent escalates to a person instead of looping; a dry run
+// records what would run and counts toward the cooldown.
+func TestBudgetEscalatesAndDryRunHolds(t *testing.T) {
+	m := filepath.Join(t.TempDir(), "markers")
+	cfg := remedyConfig(demoConfig(t), m, "0s")
+	cfg.Remediation.Actions = append(cfg.Remediation.Actions, cfg.Remediation.Actions[0])
+	dry := &cfg.Remediation.Actions[1]
+	dry.Name, dry.DryRun, dry.Cooldown, dry.MaxAttempts = "restart-dry", true, model.Duration(time.Hour), remediate.Budget{}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, cfg)
+	// ServiceDown of a non-web service grades P3; people then escalate it.
+	post(t, a.url+DefaultWebhookPath, alertBody(t, "am-0", "", time.Now().Add(-time.Minute), "shop"))
+	eventually(t, "the first run never finished", func() bool { return len(markers(t, m)) == 1 })
+	inc := remediations(t, a.Store())[0].IncidentID
+	for _, p := range []string{"P1", "P0"} {
+		if code, body := postJSON(t, fmt.Sprintf("%s/api/v1/incidents/%d/priority", a.url, inc), `{"priority":"`+p+`","actor":"dave"}`); code != 200 {
+			t.Fatalf("priority %s: %d %s", p, code, body)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	got := map[string]int{}
+	var dryReq []byte
+	for _, r := range remediations(t, a.Store()) {
+		got[r.Action+"/"+string(r.State)]++
+		if r.State == store.RemediationDryRun {
+			dryReq = r.Request
+		}
+		if r.State == store.RemediationSkipped && r.Action == "restart-web" && !strings.Contains(r.Reason, "budget exhausted") {
+			t.Errorf("skipped for %q, want the budget", r.Reason)
+		}
+	}
+	want := map[string]int{"restart-web/succeeded": 1, "restart-web/skipped": 2, "restart-dry/dry_run": 1, "restart-dry/skipped": 2}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("remediations by state = %v, want %v", got, want)
+	}
+	if !strings.Contains(string(dryReq), `"shop"`) || !strings.Contains(string(dryReq), "argv") {
+		t.Fatalf("the dry run did not record the argv: %s", dryReq)
+	}
+	if n := len(markers(t, m)); n != 1 {
+		t.Fatalf("the program ran %d times", n)
+	}
+	tl := timelineKinds(t, a.Store(), inc)
+	if n := count(tl, EventRemediationEscalated); n != 2 {
+		t.Fatalf("%d escalations in %v, want one per exhausted plan", n, tl)
+	}
+	if got := gaugeOf(t, a, "golive_remediation_budget_exhaustions_total"); got != 2 {
+		t.Fatalf("budget exhaustions = %v", got)
+	}
+}
+
+func count[T comparable](s []T, v T) int {
+	n := 0
+	for _, x := range s {
+		if x == v {
+			n++
+		}
+	}
+	return n
+}
+
+// gaugeOf sums every series of the named metric.
+func gaugeOf(t *testing.T, a *testApp, name string) float64 {
+	t.Helper()
+	mfs, err := a.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
