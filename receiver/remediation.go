@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/receiver/client"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/remediate/action"
@@ -97,4 +99,10 @@ func (e escalator) Escalate(ctx context.Context, tx store.Tx, incidentID int64, 
 	}
 	e.kick()
 	return nil
+}
+
+// RemediationCommand runs `golive remediation`, a client of the
+// receiver's remediation API.
+func RemediationCommand(ctx context.Context, env cli.Env) int {
+	return client.RemediationCommand(ctx, env)
 }

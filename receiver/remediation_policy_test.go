@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -185,4 +186,62 @@ func gaugeOf(t *testing.T, a *testApp, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// The `make run` config as shipped: a newcomer's P0 web outage shows its
+// planned actions in the incident, the API and the CLI, and nothing that
+// would touch the machine runs.
+func TestDemoConfigPlansR55ForAWebOutage(t *testing.T) {
+	a := startApp(t, demoConfig(t))
+	if code, msg := post(t, a.url+DefaultWebhookPath, alertBody(t, "am-0", "", time.Now().Add(-time.Minute), "web")); code != 200 {
+		t.Fatalf("webhook: %d %s", code, msg)
+	}
+	eventually(t, "diagnostics never finished", func() bool {
+		rs, _ := a.Store().ListRemediations(context.Background(), store.RemediationFilter{State: store.RemediationSucceeded})
+		return len(rs) == 1
+	})
+	got := map[string]store.RemediationState{}
+	var inc int64
+	for _, r := range remediations(t, a.Store()) {
+		got[r.Action], inc = r.State, r.IncidentID
+	}
+	want := map[string]store.RemediationState{"restart-web": store.RemediationDryRun,
+		"activate-backup-servers": store.RemediationAwaitingApproval, "capture-diagnostics": store.RemediationSucceeded}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("remediations = %v, want %v", got, want)
+	}
+	tl := timelineKinds(t, a.Store(), inc)
+	for _, k := range []store.EventKind{remediate.EventDryRun, remediate.EventAwaitingApproval, remediate.EventSucceeded} {
+		if !slices.Contains(tl, k) {
+			t.Errorf("timeline lacks %s: %v", k, tl)
+		}
+	}
+	run := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := RemediationCommand(context.Background(), envFor(&out, &errb, append([]string{"--receiver.url=" + a.url}, args...)...))
+		return code, out.String() + errb.String()
+	}
+	code, out := run("list", "--state", "awaiting_approval")
+	if code != 0 || !strings.Contains(out, "activate-backup-servers") || strings.Contains(out, "restart-web") {
+		t.Fatalf("remediation list: %d\n%s", code, out)
+	}
+	code, out = run("list", "--incident", fmt.Sprint(inc), "--output", "json")
+	if code != 0 || !strings.Contains(out, `"/usr/bin/systemctl"`) || !strings.Contains(out, `"web.service"`) {
+		t.Fatalf("the dry run's argv is not in the API: %d\n%s", code, out)
+	}
+	var id int64
+	for _, r := range remediations(t, a.Store()) {
+		if r.Action == "activate-backup-servers" {
+			id = r.ID
+		}
+	}
+	if code, out := run("reject", fmt.Sprint(id), "--actor", "newcomer", "--comment", "demo"); code != 0 || !strings.Contains(out, "rejected") {
+		t.Fatalf("remediation reject: %d %s", code, out)
+	}
+	if code, out := run("pause", "--comment", "demo"); code != 0 || !strings.Contains(out, "paused: true") {
+		t.Fatalf("remediation pause: %d %s", code, out)
+	}
+	if code, out := run("bogus"); code != 2 || !strings.Contains(out, "unknown command") {
+		t.Fatalf("unknown verb: %d %s", code, out)
+	}
 }

@@ -118,7 +118,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err := rows.Err(); err != nil {
 		return st, unavailable("stats", err)
 	}
-	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE done_at = 0`).Scan(&st.OutboxDepth)
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE done_at = 0 AND queue = 'notify'`).Scan(&st.OutboxDepth)
 	if err != nil {
 		return st, unavailable("stats", err)
 	}
