@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -243,5 +245,33 @@ func TestDemoConfigPlansR55ForAWebOutage(t *testing.T) {
 	}
 	if code, out := run("bogus"); code != 2 || !strings.Contains(out, "unknown command") {
 		t.Fatalf("unknown verb: %d %s", code, out)
+	}
+}
+
+// A post-check that fails makes the attempt a failure and asks a person;
+// the action is not run again.
+func TestFailedPostCheckEscalates(t *testing.T) {
+	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer health.Close()
+	m := filepath.Join(t.TempDir(), "markers")
+	cfg := remedyConfig(demoConfig(t), m, "0s")
+	cfg.Remediation.Actions[0].Verify = &remediate.Verify{URL: health.URL + "/health", Timeout: model.Duration(time.Second)}
+	a := startApp(t, cfg)
+	post(t, a.url+DefaultWebhookPath, alertBody(t, "am-0", "", time.Now().Add(-time.Minute), "web"))
+	eventually(t, "the attempt never failed", func() bool {
+		rs := remediations(t, a.Store())
+		return len(rs) == 1 && rs[0].State == store.RemediationFailed
+	})
+	r := remediations(t, a.Store())[0]
+	if !strings.Contains(r.Reason, "post-check failed") || !strings.Contains(string(r.Result), "status 503") {
+		t.Fatalf("remediation = %s %q %s", r.State, r.Reason, r.Result)
+	}
+	if tl := timelineKinds(t, a.Store(), r.IncidentID); !slices.Contains(tl, EventRemediationEscalated) {
+		t.Fatalf("timeline %v lacks the escalation", tl)
+	}
+	if n := len(markers(t, m)); n != 1 {
+		t.Fatalf("the program ran %d times", n)
 	}
 }
