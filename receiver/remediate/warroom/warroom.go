@@ -163,12 +163,12 @@ func (a *Action) Run(ctx context.Context, r action.Request) (action.Report, bool
 	rep.Duration = time.Since(start)
 	if err != nil {
 		if a.webhook != "" && !retry {
-			if fretry, ferr := a.fallback(ctx, name, text); ferr == nil {
-				rep.Output = fmt.Sprintf("Slack Web API failed (%v); asked for #%s through the fallback webhook", err, name)
-				return rep, false, nil
-			} else {
+			fretry, ferr := a.fallback(ctx, name, text)
+			if ferr != nil {
 				return rep, fretry, errors.Join(err, ferr)
 			}
+			rep.Output = fmt.Sprintf("Slack Web API failed (%v); asked for #%s through the fallback webhook", err, name)
+			return rep, false, nil
 		}
 		return rep, retry, err
 	}
