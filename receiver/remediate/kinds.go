@@ -41,7 +41,13 @@ var kinds = map[string]kind{
 	"exec": {func(s *KindSettings) bool { return s.Exec != nil },
 		func(s *KindSettings, f string) error { return s.Exec.Validate(f) },
 		func(s *KindSettings) (action.Action, error) { return execaction.New(*s.Exec) },
-		func(s *KindSettings, join func(*string)) { join(&s.Exec.Dir) }},
+		func(s *KindSettings, join func(*string)) {
+			join(&s.Exec.Dir)
+			for k, f := range s.Exec.EnvFiles {
+				join(&f)
+				s.Exec.EnvFiles[k] = f
+			}
+		}},
 	"http": {func(s *KindSettings) bool { return s.HTTP != nil },
 		func(s *KindSettings, f string) error { return s.HTTP.Validate(f) },
 		func(s *KindSettings) (action.Action, error) { return httpaction.New(*s.HTTP) },

@@ -30,7 +30,10 @@ type Config struct {
 	Argv []string `yaml:"argv"`
 	// Env is added to a minimal environment (PATH, LANG); values may use
 	// substitutions.
-	Env           map[string]string    `yaml:"env,omitempty"`
+	Env map[string]string `yaml:"env,omitempty"`
+	// EnvFiles are variables read from files when the program starts
+	// (credentials): they are never stored with the request or shown.
+	EnvFiles      map[string]string    `yaml:"env_files,omitempty"`
 	Substitutions action.Substitutions `yaml:"substitutions,omitempty"`
 	Dir           string               `yaml:"dir,omitempty"`
 	// Timeout kills the program's process group (default 30s).
@@ -73,6 +76,14 @@ func (c *Config) Validate(field string) error {
 			return fmt.Errorf("%s.env: %q is not a variable name", field, k)
 		}
 		templates["env."+k] = v
+	}
+	for k, f := range c.EnvFiles {
+		if k == "" || strings.ContainsAny(k, "={}") || f == "" {
+			return fmt.Errorf("%s.env_files: %q needs a variable name and a file", field, k)
+		}
+		if _, dup := c.Env[k]; dup {
+			return fmt.Errorf("%s.env_files.%s: also set in env", field, k)
+		}
 	}
 	if c.Timeout < 0 || c.MaxOutputBytes < 0 {
 		return fmt.Errorf("%s: timeout and max_output_bytes cannot be negative", field)
@@ -118,7 +129,18 @@ func (a *Action) Plan(t action.Trigger) (action.Request, error) {
 
 // Run implements action.Action.
 func (a *Action) Run(ctx context.Context, r action.Request) (action.Report, bool, error) {
-	return Run(ctx, Command{Argv: r.Argv, Env: r.Env, Dir: a.c.Dir, Timeout: time.Duration(a.c.Timeout),
+	env := maps.Clone(r.Env)
+	for k, f := range a.c.EnvFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return action.Report{}, false, fmt.Errorf("exec: env_files.%s: %w", k, err)
+		}
+		if env == nil {
+			env = map[string]string{}
+		}
+		env[k] = strings.TrimRight(string(b), "\r\n")
+	}
+	return Run(ctx, Command{Argv: r.Argv, Env: env, Dir: a.c.Dir, Timeout: time.Duration(a.c.Timeout),
 		MaxOutputBytes: a.c.MaxOutputBytes})
 }
 

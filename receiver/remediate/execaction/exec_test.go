@@ -97,3 +97,24 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// A credential from env_files reaches the program and never the stored
+// request.
+func TestEnvFilesStayOutOfTheRequest(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	os.WriteFile(tok, []byte("s3cret\n"), 0o600)
+	c := Config{Argv: []string{"/usr/bin/printenv"}, EnvFiles: map[string]string{"API_TOKEN": tok}}
+	if err := c.Validate("x"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := New(c)
+	req, err := a.Plan(action.Trigger{})
+	if err != nil || req.Env["API_TOKEN"] != "" {
+		t.Fatalf("plan = %+v, %v", req, err)
+	}
+	rep, _, err := a.Run(context.Background(), req)
+	if err != nil || !strings.Contains(rep.Output, "API_TOKEN=s3cret\n") || strings.Contains(rep.Output, "HOME=") {
+		t.Fatalf("the program saw %q (%v), want the token and a minimal environment", rep.Output, err)
+	}
+}
