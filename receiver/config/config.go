@@ -190,7 +190,8 @@ func Default() Config {
 			BusinessHours: BusinessHours{TimeZone: "Local", Start: "09:00", End: "18:00", Days: []string{"mon", "tue", "wed", "thu", "fri"}},
 			CheckInterval: d(30 * time.Second),
 		},
-		OnCall: OnCall{TimeZone: "Local", DayStart: "09:00", DayEnd: "18:00", Day: "day-shift", Night: "night-shift"},
+		OnCall:      OnCall{TimeZone: "Local", DayStart: "09:00", DayEnd: "18:00", Day: "day-shift", Night: "night-shift"},
+		Remediation: remediate.Default(),
 	}
 }
 
