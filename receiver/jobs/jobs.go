@@ -196,17 +196,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	sem := make(chan struct{}, w.opts.Parallel)
 	var wg sync.WaitGroup
 	for _, it := range items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-				w.work(ctx, it)
-			case <-ctx.Done():
-				w.finish(ctx, it, Result{Outcome: Released, Err: ctx.Err()})
-			}
-		}()
+		wg.Go(func() { w.work(ctx, it, sem) })
 	}
 	wg.Wait()
 	return len(items), nil
@@ -215,18 +205,32 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 // errLeaseLost cancels a handler whose row another worker may now hold.
 var errLeaseLost = errors.New("job lease lost")
 
-func (w *Worker) work(ctx context.Context, it store.OutboxItem) {
-	bounded, stop := context.WithTimeout(ctx, w.opts.Timeout)
-	defer stop()
-	runCtx, cancel := context.WithCancelCause(bounded)
-	defer cancel(nil)
+// work renews the row's lease from the claim on, including while it waits
+// for one of the Parallel slots, so a row queued behind slow work is never
+// taken over by another worker; then it runs the handler.
+func (w *Worker) work(ctx context.Context, it store.OutboxItem, sem chan struct{}) {
+	leased, stopRenewing := context.WithCancelCause(ctx)
+	defer stopRenewing(nil)
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		w.renew(runCtx, it, cancel)
+		w.renew(leased, it, stopRenewing)
 	}()
+	select {
+	case sem <- struct{}{}:
+		defer func() { <-sem }()
+	case <-leased.Done():
+		stopRenewing(nil)
+		<-renewed
+		if ctx.Err() != nil {
+			w.finish(ctx, it, Result{Outcome: Released, Err: ctx.Err()})
+		}
+		return // else the lease was lost: the row is someone else's now
+	}
+	runCtx, stop := context.WithTimeout(leased, w.opts.Timeout)
 	retry, err := w.h.Handle(runCtx, it)
-	cancel(nil)
+	stop()
+	stopRenewing(nil)
 	<-renewed
 	switch {
 	case err == nil:

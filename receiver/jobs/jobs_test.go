@@ -221,3 +221,40 @@ func TestOutcomes(t *testing.T) {
 		}
 	})
 }
+
+// Rows claimed in one batch wait for a parallel slot under a renewed
+// lease: a second worker never takes over a row that is only queued.
+func TestQueuedRowsKeepTheirLease(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s store.Store) {
+		const lease = 300 * time.Millisecond
+		enqueue(t, s, job("a", ""), job("b", ""), job("c", ""))
+		var (
+			mu   sync.Mutex
+			runs = map[string]int{}
+		)
+		h := jobs.HandlerFunc(func(ctx context.Context, it store.OutboxItem) (bool, error) {
+			mu.Lock()
+			runs[it.Key]++
+			mu.Unlock()
+			time.Sleep(lease + 100*time.Millisecond)
+			return false, nil
+		})
+		// While slow works its batch one by one, a second worker polls.
+		other := jobs.New(s, h, jobs.Options{Queue: store.QueueNotify, Owner: "other", Lease: lease, Poll: 20 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		defer func() { cancel(); <-done }()
+		go func() { defer close(done); time.Sleep(50 * time.Millisecond); other.Run(ctx) }()
+		slow := jobs.New(s, h, jobs.Options{Queue: store.QueueNotify, Owner: "slow", Parallel: 1, Batch: 3, Lease: lease})
+		if n, err := slow.RunOnce(context.Background()); n != 3 || err != nil {
+			t.Fatalf("RunOnce = %d, %v", n, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, k := range []string{"a", "b", "c"} {
+			if runs[k] != 1 {
+				t.Errorf("%s ran %d times", k, runs[k])
+			}
+		}
+	})
+}
