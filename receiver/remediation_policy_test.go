@@ -212,6 +212,14 @@ func TestDemoConfigPlansR55ForAWebOutage(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("remediations = %v, want %v", got, want)
 	}
+	evs, _ := a.Store().Timeline(context.Background(), inc)
+	notes := ""
+	for _, e := range evs {
+		notes += e.Note + "\n"
+	}
+	if !strings.Contains(notes, "would run: /usr/bin/systemctl restart web.service") {
+		t.Errorf("the timeline does not say what the dry run would run:\n%s", notes)
+	}
 	tl := timelineKinds(t, a.Store(), inc)
 	for _, k := range []store.EventKind{remediate.EventDryRun, remediate.EventAwaitingApproval, remediate.EventSucceeded} {
 		if !slices.Contains(tl, k) {
@@ -224,7 +232,8 @@ func TestDemoConfigPlansR55ForAWebOutage(t *testing.T) {
 		return code, out.String() + errb.String()
 	}
 	code, out := run("list", "--state", "awaiting_approval")
-	if code != 0 || !strings.Contains(out, "activate-backup-servers") || strings.Contains(out, "restart-web") {
+	if code != 0 || !strings.Contains(out, "activate-backup-servers") || !strings.Contains(out, "PUT http://127.0.0.1:5555/v1/backends/web/backup") ||
+		strings.Contains(out, "restart-web") {
 		t.Fatalf("remediation list: %d\n%s", code, out)
 	}
 	code, out = run("list", "--incident", fmt.Sprint(inc), "--output", "json")

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/receiver/remediate"
+	"github.com/golive-ops/golive/receiver/remediate/action"
 	"github.com/golive-ops/golive/receiver/store"
 )
 
@@ -108,10 +110,15 @@ func listRemediations(ctx context.Context, env cli.Env, g *globals, args []strin
 		fmt.Fprintf(env.Stdout, "PAUSED by %s since %s: %s\n", list.Control.Actor, list.Control.At.Local().Format(time.DateTime), list.Control.Note)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tINCIDENT\tACTION\tKIND\tSTATE\tTARGET\tTRIGGER\tCREATED\tREASON")
+	fmt.Fprintln(tw, "ID\tINCIDENT\tACTION\tKIND\tSTATE\tTARGET\tTRIGGER\tCREATED\tDETAIL")
 	for _, r := range list.Remediations {
+		detail := r.Reason
+		var req action.Request
+		if detail == "" && json.Unmarshal(r.Request, &req) == nil {
+			detail = req.Summary()
+		}
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.IncidentID, r.Action, r.Kind, r.State, r.Target,
-			r.Trigger, r.CreatedAt.Local().Format(time.DateTime), oneLine(r.Reason))
+			r.Trigger, r.CreatedAt.Local().Format(time.DateTime), oneLine(detail))
 	}
 	tw.Flush()
 	return 0
@@ -119,8 +126,8 @@ func listRemediations(ctx context.Context, env cli.Env, g *globals, args []strin
 
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) > 80 {
-		s = s[:77] + "..."
+	if len(s) > 100 {
+		s = s[:97] + "..."
 	}
 	return s
 }

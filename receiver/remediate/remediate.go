@@ -199,7 +199,14 @@ func (e *Engine) planOne(ctx context.Context, tx store.Tx, ctl store.Remediation
 	if err != nil || !inserted {
 		return false, err // !inserted: a replica or a replay planned it already
 	}
-	if err := e.event(ctx, tx, r, planEvents[r.State], r.Reason, now); err != nil {
+	note := r.Reason
+	if note == "" {
+		note = "would run: " + req.Summary()
+		if r.State == store.RemediationPlanned {
+			note = "will run: " + req.Summary()
+		}
+	}
+	if err := e.event(ctx, tx, r, planEvents[r.State], note, now); err != nil {
 		return false, err
 	}
 	e.o.Metrics.planned(r)

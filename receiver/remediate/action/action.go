@@ -8,6 +8,10 @@ package action
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -87,4 +91,28 @@ type Attachment struct {
 	Name      string `json:"name"`
 	Content   string `json:"content"`
 	Truncated bool   `json:"truncated,omitempty"`
+}
+
+// Summary is one line saying what r does, for timelines and lists:
+// the argv (quoted where needed), or the method and URL, or the details.
+func (r Request) Summary() string {
+	switch {
+	case len(r.Argv) > 0:
+		parts := make([]string, len(r.Argv))
+		for i, a := range r.Argv {
+			parts[i] = a
+			if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`;|&<>*?()[]{}") {
+				parts[i] = strconv.Quote(a)
+			}
+		}
+		return strings.Join(parts, " ")
+	case r.Method != "":
+		return r.Method + " " + r.URL
+	}
+	keys := slices.Sorted(maps.Keys(r.Detail))
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+r.Detail[k])
+	}
+	return strings.Join(parts, " ")
 }
