@@ -79,13 +79,24 @@ type Budget struct {
 	Window      model.Duration `yaml:"window,omitempty"` // default 1h
 }
 
-// Verify is an HTTP post-check: after Delay, GET URL until it answers one
-// of Status (default 2xx) or Timeout passes.
+// Verify is the post-check: after Delay, GET URL until it answers one of
+// Status (default 2xx), or ask golive's exporter to run Probe, until it
+// succeeds or Timeout passes. Exactly one of URL and Probe.
 type Verify struct {
-	URL     string         `yaml:"url"`
+	URL     string         `yaml:"url,omitempty"`
 	Status  []int          `yaml:"status,omitempty"`
+	Probe   *Probe         `yaml:"probe,omitempty"`
 	Delay   model.Duration `yaml:"delay,omitempty"`
 	Timeout model.Duration `yaml:"timeout,omitempty"` // default 30s
+}
+
+// Probe is one blackbox-style probe through golive's exporter:
+// GET {exporter}/probe?module=&target= succeeds when probe_success is 1,
+// so the post-check sees exactly what monitoring sees.
+type Probe struct {
+	Exporter string `yaml:"exporter"` // e.g. http://127.0.0.1:9469
+	Module   string `yaml:"module"`
+	Target   string `yaml:"target"`
 }
 
 // Changes an action can be triggered by.
@@ -161,7 +172,18 @@ func (a *ActionConfig) validate(field string) error {
 		return fmt.Errorf("%s.cooldown: 0 with unlimited max_attempts would act on every change; set a cooldown or max_attempts", field)
 	}
 	if v := a.Verify; v != nil {
-		if !strings.HasPrefix(v.URL, "http://") && !strings.HasPrefix(v.URL, "https://") {
+		switch {
+		case (v.URL == "") == (v.Probe == nil):
+			return fmt.Errorf("%s.verify: exactly one of url and probe", field)
+		case v.Probe != nil:
+			p := v.Probe
+			if !strings.HasPrefix(p.Exporter, "http://") && !strings.HasPrefix(p.Exporter, "https://") {
+				return fmt.Errorf("%s.verify.probe.exporter: %q is not an http(s) URL", field, p.Exporter)
+			}
+			if p.Module == "" || p.Target == "" {
+				return fmt.Errorf("%s.verify.probe: module and target are required", field)
+			}
+		case !strings.HasPrefix(v.URL, "http://") && !strings.HasPrefix(v.URL, "https://"):
 			return fmt.Errorf("%s.verify.url: %q is not an http(s) URL", field, v.URL)
 		}
 		for j, s := range v.Status {

@@ -23,7 +23,10 @@ actions:
         service: {label: service, allow: "web|api|frontend|nginx"}
       command: [/usr/bin/systemctl, restart, "{unit}"]
       timeout: 90s
-    verify: {url: "http://127.0.0.1:8080/health", delay: 10s, timeout: 60s}
+    verify:
+      probe: {exporter: "http://127.0.0.1:9469", module: http_2xx, target: "http://127.0.0.1:8080/health"}
+      delay: 10s
+      timeout: 60s
     cooldown: 10m
     max_attempts: {per_incident: 1, per_target: 3, window: 1h}
     dry_run: true

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/golive-ops/golive/receiver/remediate/action"
@@ -158,38 +160,59 @@ func (e *Engine) verify(ctx context.Context, v *Verify) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	what, check := v.URL, func() (bool, string) {
+		code, _, err := e.get(ctx, v.URL)
+		if err != nil {
+			return false, err.Error()
+		}
+		return expected(v.Status, code), fmt.Sprintf("status %d", code)
+	}
+	if p := v.Probe; p != nil {
+		u := strings.TrimSuffix(p.Exporter, "/") + "/probe?" + url.Values{"module": {p.Module}, "target": {p.Target}}.Encode()
+		what, check = fmt.Sprintf("probe %s of %s", p.Module, p.Target), func() (bool, string) {
+			code, body, err := e.get(ctx, u)
+			switch {
+			case err != nil:
+				return false, err.Error()
+			case code != http.StatusOK:
+				return false, fmt.Sprintf("exporter answered %d: %s", code, strings.TrimSpace(body))
+			}
+			for _, line := range strings.Split(body, "\n") {
+				if f := strings.Fields(line); len(f) == 2 && f[0] == "probe_success" {
+					return f[1] == "1", "probe_success " + f[1]
+				}
+			}
+			return false, "no probe_success in the exporter's answer"
+		}
+	}
 	last := ""
 	for try := 1; ; try++ {
-		code, err := e.get(ctx, v.URL)
-		switch {
-		case err == nil && expected(v.Status, code):
-			return fmt.Sprintf("GET %s: %d on try %d", v.URL, code, try), nil
-		case err == nil:
-			last = fmt.Sprintf("status %d", code)
-		default:
-			last = err.Error()
+		ok, state := check()
+		if ok {
+			return fmt.Sprintf("%s: %s on try %d", what, state, try), nil
 		}
+		last = state
 		select {
 		case <-time.After(2 * time.Second):
 		case <-ctx.Done():
-			verdict := fmt.Sprintf("GET %s: %s after %d tries", v.URL, last, try)
+			verdict := fmt.Sprintf("%s: %s after %d tries", what, last, try)
 			return verdict, fmt.Errorf("post-check failed: %s", verdict)
 		}
 	}
 }
 
-func (e *Engine) get(ctx context.Context, url string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+func (e *Engine) get(ctx context.Context, u string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	resp, err := e.o.Client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, nil
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<10))
+	return resp.StatusCode, string(b), err
 }
 
 func expected(codes []int, code int) bool {

@@ -2,10 +2,16 @@ package remediate
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/golive-ops/golive/receiver/remediate/action"
 	"github.com/golive-ops/golive/receiver/store"
@@ -73,5 +79,34 @@ func TestInterruptedAttempt(t *testing.T) {
 		if n := act.runs.Load(); (idempotent && n != 1) || (!idempotent && n != 0) {
 			t.Errorf("idempotent=%v: a duplicate job ran the action (%d runs)", idempotent, n)
 		}
+	}
+}
+
+// The post-check through the exporter's /probe: success when probe_success
+// turns 1, failure with the exporter's verdict when it never does.
+func TestVerifyThroughTheExporterProbe(t *testing.T) {
+	var calls atomic.Int32
+	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/probe" || r.URL.Query().Get("module") != "http_2xx" || r.URL.Query().Get("target") != "http://web:8080/health" {
+			http.Error(w, "unknown module", http.StatusBadRequest)
+			return
+		}
+		if calls.Add(1) < 2 {
+			io.WriteString(w, "# TYPE probe_success gauge\nprobe_success 0\n")
+			return
+		}
+		io.WriteString(w, "probe_duration_seconds 0.01\nprobe_success 1\n")
+	}))
+	defer exporter.Close()
+	e, _ := New(Config{}, Options{})
+	v := &Verify{Probe: &Probe{Exporter: exporter.URL, Module: "http_2xx", Target: "http://web:8080/health"}, Timeout: model.Duration(10 * time.Second)}
+	verdict, err := e.verify(context.Background(), v)
+	if err != nil || !strings.Contains(verdict, "probe http_2xx of http://web:8080/health: probe_success 1 on try 2") {
+		t.Fatalf("verdict %q, %v", verdict, err)
+	}
+	v.Probe.Module, v.Timeout = "nope", model.Duration(time.Second)
+	verdict, err = e.verify(context.Background(), v)
+	if err == nil || !strings.Contains(verdict, "exporter answered 400: unknown module") {
+		t.Fatalf("unknown module: verdict %q, %v", verdict, err)
 	}
 }
