@@ -170,7 +170,7 @@ func (a *App) wire(o Options, secrets config.Secrets) error {
 func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 	cfg := a.cfg
 	mux := http.NewServeMux()
-	hook := &ingest.Handler{Ingester: kickOnChange{a.engine, a.worker}, Auth: authn, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
+	hook := &ingest.Handler{Ingester: kickOnChange{a.engine, func() { a.worker.Kick(); a.remedyWorker.Kick() }}, Auth: authn, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
 		Limits: webhook.Limits{MaxAlerts: cfg.Webhook.MaxAlerts, MaxLabels: cfg.Webhook.MaxLabels,
 			MaxValueBytes: cfg.Webhook.MaxValueBytes, MaxFutureSkew: time.Duration(cfg.Webhook.MaxFutureSkew)},
 		Metrics: a.metrics, Logger: a.log, Now: now}
@@ -265,13 +265,13 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 // changes, so a page leaves now rather than at the next poll.
 type kickOnChange struct {
 	engine *incident.Engine
-	worker *notify.Worker
+	kick   func() // the notification and remediation workers
 }
 
 func (k kickOnChange) Ingest(ctx context.Context, msg *webhook.Message, raw []byte) (incident.Result, error) {
 	res, err := k.engine.Ingest(ctx, msg, raw)
 	if err == nil && len(res.Changes) > 0 {
-		k.worker.Kick()
+		k.kick()
 	}
 	return res, err
 }

@@ -34,19 +34,21 @@ func (e *Engine) Approve(ctx context.Context, id int64, d Decision) (store.Remed
 		return store.Remediation{}, err
 	}
 	return e.decide(ctx, id, func(ctx context.Context, tx store.Tx, r *store.Remediation, now time.Time) error {
-		ctl, err := tx.LockControl(ctx)
-		if err != nil {
-			return err
-		}
-		if ctl.Paused {
-			return fmt.Errorf("%w: %s; resume first", ErrConflict, pausedReason(ctl))
-		}
+		// Lock order, as everywhere: remediation row, incident, control row
+		// (ingest takes the incident, then the control row).
 		inc, err := tx.IncidentForUpdate(ctx, r.IncidentID)
 		if err != nil {
 			return err
 		}
 		if !inc.State.Open() || inc.Cycle != r.Cycle {
 			return fmt.Errorf("%w: incident %d is %s now (cycle %d); this request was for cycle %d", ErrConflict, inc.ID, inc.State, inc.Cycle, r.Cycle)
+		}
+		ctl, err := tx.LockControl(ctx)
+		if err != nil {
+			return err
+		}
+		if ctl.Paused {
+			return fmt.Errorf("%w: %s; resume first", ErrConflict, pausedReason(ctl))
 		}
 		c := e.actions[r.Action]
 		if c == nil {

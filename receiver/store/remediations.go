@@ -123,7 +123,8 @@ type RemediationTx interface {
 	CountRemediations(ctx context.Context, c RemediationCount) (int, error)
 	// LockControl reads the kill switch and locks it until the end of the
 	// transaction, which serialises remediation planning across replicas
-	// so budgets and the rate limit cannot be overrun by a race.
+	// so budgets and the rate limit cannot be overrun by a race. Lock
+	// order: a remediation row, then incident rows, then this row last.
 	LockControl(ctx context.Context) (RemediationControl, error)
 	// SetControl writes the kill switch.
 	SetControl(ctx context.Context, c RemediationControl) error
