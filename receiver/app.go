@@ -14,7 +14,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/golive-ops/golive/internal/buildinfo"
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
@@ -31,6 +34,7 @@ import (
 	"github.com/golive-ops/golive/receiver/metrics"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/remediate"
+	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/store/postgres"
 	"github.com/golive-ops/golive/receiver/store/sqlite"
@@ -59,23 +63,44 @@ type Options struct {
 	OnCall incident.OnCall
 	// WebConfigFile is exporter-toolkit's TLS/auth web config ("" none).
 	WebConfigFile string
-	Now           func() time.Time
+	// ConfigFile is where Reload reads the config again ("" : Reload fails).
+	ConfigFile string
+	Now        func() time.Time
 }
 
 // App is one receiver.
 type App struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	store   store.Store
-	engine  *incident.Engine
-	metrics *metrics.Metrics
-	handler http.Handler
-	webCfg  string
-	worker  *notify.Worker
-	// remediation: the policy engine and the worker of its job queue.
-	remedy       *remediate.Engine
+	opts     Options
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	store    store.Store
+	metrics  *metrics.Metrics
+	retMet   *retention.Metrics
+	reloadOK prometheus.Gauge
+	reloadTS prometheus.Gauge
+	webCfg   string
+	// The remediation worker outlives reloads: a reload must not cut a
+	// running attempt short (it would become unknown). It runs each job on
+	// the engine of the config in use.
+	remedyMet    *remediate.Metrics
 	remedyWorker *jobs.Worker
+
+	// gen is everything built from the config; Reload builds a new one and
+	// swaps it in whole, so a request or a background loop always sees one
+	// config. reloaded tells Serve to restart the background loops on it.
+	gen      atomic.Pointer[generation]
+	reloadMu sync.Mutex
+	reloaded chan struct{}
+}
+
+// generation is what one config builds.
+type generation struct {
+	cfg       *config.Config
+	engine    *incident.Engine
+	worker    *notify.Worker
+	remedy    *remediate.Engine
+	retention *retention.Runner
+	handler   http.Handler
 }
 
 // New opens the store (running migrations) and wires everything.
@@ -88,102 +113,127 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
-		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildinfo.Collector())
 	}
 	cfg := o.Config
 	secrets, err := cfg.ResolveSecrets()
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: o.Logger, reg: o.Registry, store: o.Store, webCfg: o.WebConfigFile}
+	a := &App{opts: o, log: o.Logger, reg: o.Registry, store: o.Store, webCfg: o.WebConfigFile, reloaded: make(chan struct{}, 1)}
 	if a.store == nil {
 		if a.store, err = openStore(ctx, cfg, secrets, o.Logger); err != nil {
 			return nil, err
 		}
 	}
-	if err := a.wire(o, secrets); err != nil {
+	a.metrics = metrics.New(a.reg, a.store, a.log)
+	a.retMet = retention.NewMetrics(a.reg)
+	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_successful",
+		Help: "Whether the last configuration reload attempt was successful."})
+	a.reloadTS = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_success_timestamp_seconds",
+		Help: "Timestamp of the last successful configuration reload."})
+	a.reg.MustRegister(a.reloadOK, a.reloadTS)
+	a.remedyMet = remediate.NewMetrics(a.reg, a.store, a.log)
+	a.remedyWorker = jobs.New(a.store, jobs.HandlerFunc(func(ctx context.Context, it store.OutboxItem) (bool, error) {
+		return a.gen.Load().remedy.Handle(ctx, it)
+	}), jobs.Options{Queue: store.QueueRemediate, Owner: workerName(), Parallel: 2, Timeout: 10 * time.Minute,
+		Logger: a.log.With("component", "remediation"), Now: o.Now})
+	gen, err := a.build(cfg, secrets)
+	if err != nil {
 		if o.Store == nil {
 			a.store.Close()
 		}
 		return nil, err
 	}
+	a.gen.Store(gen)
+	a.markReload(true)
 	return a, nil
 }
 
 func openStore(ctx context.Context, cfg *config.Config, s config.Secrets, logger *slog.Logger) (store.Store, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	timeout := time.Duration(cfg.Storage.Timeout)
 	if p := cfg.Storage.Postgres; p != nil {
-		return postgres.Open(ctx, postgres.Options{DSN: s.PostgresDSN.Value(), MaxConns: p.MaxConns, Logger: logger})
+		return postgres.Open(ctx, postgres.Options{DSN: s.PostgresDSN.Value(), MaxConns: p.MaxConns, Logger: logger, Timeout: timeout})
 	}
-	return sqlite.Open(ctx, sqlite.Options{Path: cfg.Storage.SQLite.Path, Logger: logger})
+	// Less free space than one webhook body may need is not ready.
+	return sqlite.Open(ctx, sqlite.Options{Path: cfg.Storage.SQLite.Path, Logger: logger, Timeout: timeout,
+		MinFreeBytes: cfg.Webhook.MaxBodyBytes})
 }
 
-func (a *App) wire(o Options, secrets config.Secrets) error {
-	cfg := a.cfg
+// build makes everything a config needs, without touching what is in use.
+func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, error) {
+	o := a.opts
 	grader, err := incident.NewGrader(cfg.Grading, cfg.Incidents.ValueFrom)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sla, err := incident.NewSLAPolicy(cfg.SLA)
 	if err != nil {
-		return fmt.Errorf("sla.business_hours.%w", err)
+		return nil, fmt.Errorf("sla.business_hours.%w", err)
 	}
 	oncall := o.OnCall
 	if oncall == nil {
 		if oncall, err = incident.NewScheduleOnCall(cfg.OnCall); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	channels := o.Channels
 	if channels == nil {
 		if channels, err = notify.Build(cfg.Notify.Channels); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	notifier := incident.OutboxNotifier{ExternalURL: cfg.ExternalURL, Route: func(c incident.Change) []string {
 		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(c.Kind))
 	}}
-	a.metrics = metrics.New(a.reg, a.store, a.log)
-	a.worker = notify.NewWorker(a.store, channels, notify.WorkerOptions{
+	g := &generation{cfg: cfg}
+	g.worker = notify.NewWorker(a.store, channels, notify.WorkerOptions{
 		Owner: workerName(), Results: a.metrics.Notifications, Logger: a.log.With("component", "outbox"), Now: o.Now,
 	})
-	if err := a.wireRemediation(notifier, o.Now); err != nil {
-		return err
+	if g.remedy, err = a.buildRemediation(cfg, notifier, g.worker); err != nil {
+		return nil, err
 	}
 	stages := o.Stages
 	if stages == nil {
-		stages = incident.Stages{notifier, remediationStage(a.remedy, cfg.ExternalURL)}
+		stages = incident.Stages{notifier, remediationStage(g.remedy, cfg.ExternalURL)}
 	}
-	a.engine = incident.NewEngine(incident.Options{
+	g.engine = incident.NewEngine(incident.Options{
 		Store: a.store, Grader: grader, SLA: sla, Grouping: incident.NewGrouping(cfg.Incidents.GroupBy),
 		ReopenWindow: time.Duration(cfg.Incidents.ReopenWindow), OnCall: oncall, Stages: stages,
 		Logger: a.log, Now: o.Now,
 		OnBreach: func(p store.Priority, kind string) { a.metrics.SLABreaches.WithLabelValues(string(p), kind).Inc() },
 	})
+	g.retention = &retention.Runner{Store: a.store, Config: cfg.Retention, Metrics: a.retMet,
+		Logger: a.log.With("component", "retention"), Now: o.Now}
 	authn := auth.New(auth.Options{BearerToken: secrets.BearerToken, BasicUser: secrets.BasicUser,
 		BasicPassword: secrets.BasicPassword, AllowLoopback: cfg.Auth.InsecureAllowUnauthenticatedLoopback,
 		Disabled: cfg.Auth.Disabled}, a.log)
-	return a.routes(authn, o.Now)
+	if g.handler, err = a.routes(g, authn); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
-func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
-	cfg := a.cfg
+func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, error) {
+	cfg := g.cfg
 	mux := http.NewServeMux()
-	hook := &ingest.Handler{Ingester: kickOnChange{a.engine, func() { a.worker.Kick(); a.remedyWorker.Kick() }}, Auth: authn, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
+	hook := &ingest.Handler{Ingester: kickOnChange{g.engine, func() { g.worker.Kick(); a.remedyWorker.Kick() }}, Auth: authn, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
 		Limits: webhook.Limits{MaxAlerts: cfg.Webhook.MaxAlerts, MaxLabels: cfg.Webhook.MaxLabels,
 			MaxValueBytes: cfg.Webhook.MaxValueBytes, MaxFutureSkew: time.Duration(cfg.Webhook.MaxFutureSkew)},
-		Metrics: a.metrics, Logger: a.log, Now: now}
+		Timeout: time.Duration(cfg.Storage.Timeout), InFlight: ingest.NewInFlight(cfg.Webhook.MaxInFlightBytes),
+		Metrics: a.metrics, Logger: a.log, Now: a.opts.Now}
 	mux.Handle(DefaultWebhookPath, hook)
 	if p := cfg.Webhook.Path; p != "" && p != DefaultWebhookPath {
 		mux.Handle(p, hook)
 	}
 	protected := http.NewServeMux()
-	(&api.API{Store: a.store, Actions: a.engine, Logger: a.log}).Register(protected)
-	(&remediate.API{Engine: a.remedy, Store: a.store, Logger: a.log}).Register(protected)
+	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log}).Register(protected)
+	(&remediate.API{Engine: g.remedy, Store: a.store, Logger: a.log}).Register(protected)
 	u, err := ui.New(a.store, "", a.log)
 	if err != nil {
-		return fmt.Errorf("ui: %w", err)
+		return nil, fmt.Errorf("ui: %w", err)
 	}
 	u.Register(protected)
 	mux.Handle("/api/v1/incidents", authn.Wrap(protected))
@@ -193,29 +243,96 @@ func (a *App) routes(authn *auth.Authenticator, now func() time.Time) error {
 	mux.Handle("/ui", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("OK\n")) })
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) }) // as the exporter
 	mux.HandleFunc("GET /-/ready", a.ready)
+	// Reloading changes what the receiver does, so it needs the same
+	// credentials as the API (Prometheus guards it with a flag instead).
+	mux.Handle("POST /-/reload", authn.Wrap(http.HandlerFunc(a.serveReload)))
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui", http.StatusFound))
-	a.handler = mux
-	return nil
+	return mux, nil
 }
 
+// ready answers 200 only if a webhook could be stored now: the store
+// commits a heartbeat (and on SQLite has room for one more body).
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := a.store.Ping(ctx); err != nil {
-		a.log.Warn("not ready: storage unreachable", "err", err)
-		http.Error(w, "storage unreachable", http.StatusServiceUnavailable)
+	if err := a.store.CheckWritable(r.Context()); err != nil {
+		a.log.Warn("not ready: storage cannot take a write", "err", err)
+		http.Error(w, "storage cannot take a write: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	_, _ = w.Write([]byte("OK\n"))
 }
 
-// Handler is every route of the receiver.
-func (a *App) Handler() http.Handler { return a.handler }
+func (a *App) serveReload(w http.ResponseWriter, _ *http.Request) {
+	if err := a.Reload(); err != nil {
+		http.Error(w, "reload failed, the previous config stays in use: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	_, _ = w.Write([]byte("config reloaded\n"))
+}
+
+// Reload reads Options.ConfigFile again. All or nothing: everything the
+// new config needs is built (secrets read, templates parsed, rules
+// compiled) before anything is swapped, so a bad file leaves the running
+// config untouched and sets golive_receiver_config_last_reload_successful
+// to 0. The store is not rebuilt: a changed storage section needs a
+// restart and fails the reload.
+func (a *App) Reload() error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	err := a.reload()
+	a.markReload(err == nil)
+	if err != nil {
+		a.log.Error("reloading the config failed; the previous config stays in use", "file", a.opts.ConfigFile, "err", err)
+		return err
+	}
+	a.log.Info("config reloaded", "file", a.opts.ConfigFile)
+	return nil
+}
+
+func (a *App) reload() error {
+	if a.opts.ConfigFile == "" {
+		return errors.New("no config file to reload from")
+	}
+	cfg, err := LoadChecked(a.opts.ConfigFile)
+	if err != nil {
+		return err
+	}
+	if !reflect.DeepEqual(cfg.Storage, a.gen.Load().cfg.Storage) {
+		return fmt.Errorf("%s: storage: changes need a restart", a.opts.ConfigFile)
+	}
+	secrets, err := cfg.ResolveSecrets()
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.opts.ConfigFile, err)
+	}
+	gen, err := a.build(cfg, secrets)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.opts.ConfigFile, err)
+	}
+	a.gen.Store(gen)
+	select {
+	case a.reloaded <- struct{}{}:
+	default: // Serve restarts on the newest generation anyway
+	}
+	return nil
+}
+
+func (a *App) markReload(ok bool) {
+	if ok {
+		a.reloadOK.Set(1)
+		a.reloadTS.Set(float64(a.opts.Now().Unix()))
+		return
+	}
+	a.reloadOK.Set(0)
+}
+
+// Handler is every route of the receiver, of the config in use.
+func (a *App) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.gen.Load().handler.ServeHTTP(w, r) })
+}
 
 // Engine is the incident engine (for tests and the notify worker).
-func (a *App) Engine() *incident.Engine { return a.engine }
+func (a *App) Engine() *incident.Engine { return a.gen.Load().engine }
 
 // Store is the receiver's store (the outbox worker claims from it).
 func (a *App) Store() store.Store { return a.store }
@@ -227,7 +344,7 @@ func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 // deadlines until ctx ends, then shuts down within 10s and waits for the
 // background work to stop. It does not close the store; Close does.
 func (a *App) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	var background sync.WaitGroup
@@ -235,10 +352,8 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	// worker stop before Serve returns, so Close never pulls the store out
 	// from under them.
 	defer func() { stopBackground(); background.Wait() }()
-	background.Go(func() { a.engine.RunSLA(bgCtx, time.Duration(a.cfg.SLA.CheckInterval)) })
-	background.Go(func() { a.worker.Run(bgCtx) })
+	background.Go(func() { a.runBackground(bgCtx) })
 	background.Go(func() { a.remedyWorker.Run(bgCtx) })
-	background.Go(func() { a.remedy.RunExpiry(bgCtx, 30*time.Second) })
 	errc := make(chan error, 1)
 	go func() {
 		systemd := false
@@ -261,6 +376,31 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
+// runBackground runs the SLA scanner, the outbox worker and retention of
+// the config in use, and after a reload stops them and starts them on the
+// new one. A send cut short by the stop is retried as any failed attempt
+// (the outbox is at least once), and webhooks keep being stored meanwhile.
+func (a *App) runBackground(ctx context.Context) {
+	for {
+		g := a.gen.Load()
+		genCtx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { g.engine.RunSLA(genCtx, time.Duration(g.cfg.SLA.CheckInterval)) })
+		wg.Go(func() { g.worker.Run(genCtx) })
+		wg.Go(func() { g.retention.Run(genCtx) })
+		wg.Go(func() { g.remedy.RunExpiry(genCtx, 30*time.Second) })
+		select {
+		case <-ctx.Done():
+		case <-a.reloaded:
+		}
+		stop()
+		wg.Wait()
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
 // kickOnChange wakes the outbox worker after a webhook committed incident
 // changes, so a page leaves now rather than at the next poll.
 type kickOnChange struct {
@@ -276,34 +416,25 @@ func (k kickOnChange) Ingest(ctx context.Context, msg *webhook.Message, raw []by
 	return res, err
 }
 
-// wireRemediation builds the remediation engine (reading its credential
-// files) and the worker of its job queue.
-func (a *App) wireRemediation(notifier incident.OutboxNotifier, now func() time.Time) error {
-	cfg := a.cfg
+// buildRemediation builds the remediation engine of a config (reading its
+// credential files); escalations go through the notification stage.
+func (a *App) buildRemediation(cfg *config.Config, notifier incident.OutboxNotifier, worker *notify.Worker) (*remediate.Engine, error) {
 	esc := newEscalator(notifier, cfg.Remediation.EscalateChannels, func(c incident.Change) []string {
 		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(incident.ChangeEscalated))
-	}, a.worker.Kick, now)
-	var err error
-	a.remedy, err = remediate.New(cfg.Remediation, remediate.Options{Store: a.store, Escalator: esc, Now: now,
-		Metrics: remediate.NewMetrics(a.reg, a.store, a.log), Logger: a.log.With("component", "remediation"),
-		Kick: func() { a.remedyWorker.Kick() }})
-	if err != nil {
-		return err
-	}
-	a.remedyWorker = jobs.New(a.store, a.remedy, jobs.Options{Queue: store.QueueRemediate, Owner: workerName(),
-		Parallel: 2, Timeout: 10 * time.Minute, Logger: a.log.With("component", "remediation"), Now: now})
-	return nil
+	}, worker.Kick, a.opts.Now)
+	return remediate.New(cfg.Remediation, remediate.Options{Store: a.store, Escalator: esc, Now: a.opts.Now,
+		Metrics: a.remedyMet, Logger: a.log.With("component", "remediation"), Kick: func() { a.remedyWorker.Kick() }})
 }
 
-// Remediation is the remediation engine; RemediationWorker drains its
-// queue (tests drive it with RunOnce).
-func (a *App) Remediation() *remediate.Engine { return a.remedy }
+// Remediation is the remediation engine of the config in use.
+func (a *App) Remediation() *remediate.Engine { return a.gen.Load().remedy }
 
-// RemediationWorker is the worker of the remediation queue.
+// RemediationWorker is the worker of the remediation queue (tests drive
+// it with RunOnce).
 func (a *App) RemediationWorker() *jobs.Worker { return a.remedyWorker }
 
 // Outbox is the notification worker (tests drive it with RunOnce).
-func (a *App) Outbox() *notify.Worker { return a.worker }
+func (a *App) Outbox() *notify.Worker { return a.gen.Load().worker }
 
 // workerName identifies this replica in outbox leases.
 func workerName() string {

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/remediate"
+	"github.com/golive-ops/golive/receiver/store/postgres"
 )
 
 // flags are `golive receiver`'s command line.
@@ -74,23 +78,12 @@ func Command(ctx context.Context, env cli.Env) int {
 	return 0
 }
 
-// loadChecked loads the config and resolves its secrets and web config,
-// so --config.check fails on anything that would fail at start.
+// loadChecked is LoadChecked plus the web config, so --config.check fails
+// on anything that would fail at start.
 func loadChecked(f *flags) (*config.Config, error) {
-	cfg, err := config.Load(f.configFile)
+	cfg, err := LoadChecked(f.configFile)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := cfg.ResolveSecrets(); err != nil {
-		return nil, fmt.Errorf("%s: %w", f.configFile, err)
-	}
-	// Channels read their secret files and parse their templates here, so a
-	// bad notify section fails the check, not the first incident.
-	if _, err := notify.Build(cfg.Notify.Channels); err != nil {
-		return nil, fmt.Errorf("%s: %w", f.configFile, err)
-	}
-	if _, err := remediate.New(cfg.Remediation, remediate.Options{}); err != nil { // reads credential files
-		return nil, fmt.Errorf("%s: %w", f.configFile, err)
 	}
 	if f.webConfig != "" {
 		if err := web.Validate(f.webConfig); err != nil {
@@ -100,13 +93,42 @@ func loadChecked(f *flags) (*config.Config, error) {
 	return cfg, nil
 }
 
+// LoadChecked loads a config file and checks what the start (and a
+// reload) would: secrets, the PostgreSQL DSN and the notification channels.
+func LoadChecked(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := cfg.ResolveSecrets()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if cfg.Storage.Postgres != nil {
+		if err := postgres.ParseDSN(secrets.PostgresDSN.Value()); err != nil {
+			return nil, fmt.Errorf("%s: storage.postgres: %w", path, err)
+		}
+	}
+	// Channels read their secret files and parse their templates here, so a
+	// bad notify section fails the check, not the first incident.
+	if _, err := notify.Build(cfg.Notify.Channels); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := remediate.New(cfg.Remediation, remediate.Options{}); err != nil { // reads credential files
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
 func run(ctx context.Context, f *flags, cfg *config.Config, logger *slog.Logger) error {
 	warnInsecure(cfg, logger)
-	app, err := New(ctx, Options{Config: cfg, Logger: logger, WebConfigFile: f.webConfig})
+	app, err := New(ctx, Options{Config: cfg, Logger: logger, WebConfigFile: f.webConfig, ConfigFile: f.configFile})
 	if err != nil {
 		return err
 	}
 	defer app.Close()
+	stopReloads := reloadOnSIGHUP(ctx, app)
+	defer stopReloads()
 	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--web.listen-address: %w", err)
@@ -122,6 +144,27 @@ func run(ctx context.Context, f *flags, cfg *config.Config, logger *slog.Logger)
 	}
 	logger.Info("receiver listening", "address", l.Addr().String(), "webhook", DefaultWebhookPath, "storage", storage)
 	return app.Serve(ctx, l)
+}
+
+// reloadOnSIGHUP reloads the config on every SIGHUP until ctx ends or the
+// returned stop is called (signals belong to the command, not the App).
+func reloadOnSIGHUP(ctx context.Context, app *App) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = app.Reload() // Reload logs its outcome
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
 }
 
 func warnInsecure(cfg *config.Config, logger *slog.Logger) {

@@ -21,9 +21,9 @@ func TestChainOpensAndResolvesIncident(t *testing.T) {
 	}
 	start := time.Now()
 	slack := newSlackSink(t)
-	rcv := newReceiver(t, slack.notifyTo())
+	rcv := newDemoReceiver(t, slack.notifyTo())
 	rcv.start(t)
-	s := startStack(t, rcv.webhookURL(), rcv.tokenFile())
+	s := startStack(t, rcv.port())
 	watch := append(s.procs(), rcv.proc)
 	t.Logf("chain up in %s", time.Since(start).Round(time.Millisecond))
 

@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"path/filepath"
+	"net/url"
 	"testing"
 	"time"
 )
@@ -15,10 +15,12 @@ func TestChainReachesAlertmanagerWebhook(t *testing.T) {
 		t.Skip("end-to-end chain: skipped with -short")
 	}
 	start := time.Now()
-	const token = "e2e-sink-token"
-	tokenFile := writeFile(t, filepath.Join(t.TempDir(), "token"), []byte(token+"\n"))
 	sink := newWebhookSink(t)
-	s := startStack(t, sink.srv.URL+"/api/v1/alertmanager", tokenFile)
+	sinkURL, err := url.Parse(sink.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, sinkURL.Port())
 	t.Logf("stack up in %s", time.Since(start).Round(time.Millisecond))
 
 	isProbe := func(status string) func(amAlert) bool {
@@ -41,8 +43,8 @@ func TestChainReachesAlertmanagerWebhook(t *testing.T) {
 	fingerprint := alerts[0].Fingerprint
 	for i, d := range firing {
 		a, m := alerts[i], d.msg
-		if d.authorization != "Bearer "+token {
-			t.Errorf("Authorization = %q, want the bearer token from credentials_file", d.authorization)
+		if d.authorization != "" {
+			t.Errorf("Authorization = %q: the shipped alertmanager.yml sends credentials the shipped demo receiver does not have (it would answer 401)", d.authorization)
 		}
 		if m.Version != "4" || m.Receiver != "golive" || m.Status != "firing" || m.GroupKey == "" {
 			t.Errorf("payload version %q receiver %q status %q groupKey %q; want 4, golive, firing, non-empty",

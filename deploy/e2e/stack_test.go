@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -82,17 +83,17 @@ func (s *stack) procs() []*proc {
 }
 
 // startStack starts the exporter probing a fresh target, Prometheus with
-// the generated rules, and two clustered Alertmanagers delivering to
-// webhookURL with the bearer token in tokenFile. It returns once Prometheus
-// has scraped the target healthy and the Alertmanager cluster has formed.
-func startStack(t *testing.T, webhookURL, tokenFile string) *stack {
+// the generated rules, and two clustered Alertmanagers delivering to the
+// shipped webhook URL on webhookPort. It returns once Prometheus has
+// scraped the target healthy and the Alertmanager cluster has formed.
+func startStack(t *testing.T, webhookPort string) *stack {
 	t.Helper()
 	promBin := testenv.Tool(t, "PROMETHEUS", "prometheus")
 	amBin := testenv.Tool(t, "ALERTMANAGER", "prometheus-alertmanager")
 	s := &stack{dir: t.TempDir(), target: newTarget(t)}
 
 	s.startExporter(t, golive(t))
-	s.startAlertmanagers(t, amBin, webhookURL, tokenFile)
+	s.startAlertmanagers(t, amBin, webhookPort)
 	s.startPrometheus(t, promBin)
 
 	waitReady(t, s.prometheus, s.promURL+"/-/ready", startTimeout)
@@ -130,9 +131,11 @@ func (s *stack) startExporter(t *testing.T, bin string) {
 	waitReady(t, s.exporter, "http://"+s.exporterAddr+"/-/ready", startTimeout)
 }
 
-// startAlertmanagers runs the shipped alertmanager.yml, with only its
-// timings, webhook URL and token file changed, on two clustered peers.
-func (s *stack) startAlertmanagers(t *testing.T, bin, webhookURL, tokenFile string) {
+// startAlertmanagers runs the shipped alertmanager.yml on two clustered
+// peers with only its timings and its webhook URL's port changed: the
+// credentials (none: the demo receiver takes loopback without) and the rest
+// of the URL stay as shipped, so the chain tests the files a newcomer runs.
+func (s *stack) startAlertmanagers(t *testing.T, bin, webhookPort string) {
 	t.Helper()
 	cfg := readYAML(t, filepath.Join(mustRepoRoot(t), alertmanagerConfig))
 	route := mapValue(cfg, "route")
@@ -143,9 +146,16 @@ func (s *stack) startAlertmanagers(t *testing.T, bin, webhookURL, tokenFile stri
 		}
 		n.Value = value
 	}
-	if setFileRefs(cfg, "credentials_file", tokenFile) != 1 || setFileRefs(cfg, "url", webhookURL) != 1 {
-		t.Fatalf("%s: want exactly one webhook with url and authorization.credentials_file", alertmanagerConfig)
+	urls := findValues(cfg, "url")
+	if len(urls) != 1 {
+		t.Fatalf("%s: want exactly one webhook url, found %d", alertmanagerConfig, len(urls))
 	}
+	u, err := url.Parse(urls[0].Value)
+	if err != nil || u.Port() == "" {
+		t.Fatalf("%s: webhook url %q has no port to move (%v)", alertmanagerConfig, urls[0].Value, err)
+	}
+	u.Host = net.JoinHostPort(u.Hostname(), webhookPort)
+	urls[0].Value = u.String()
 	path := writeYAML(t, filepath.Join(s.dir, "alertmanager.yml"), cfg)
 
 	web := []int{freePort(t), freePort(t)}
@@ -176,6 +186,22 @@ func (s *stack) startAlertmanagers(t *testing.T, bin, webhookURL, tokenFile stri
 		s.ams = append(s.ams, p)
 		s.amURLs = append(s.amURLs, u)
 	}
+}
+
+// findValues returns every scalar value of key in the tree, at any depth.
+func findValues(n *yaml.Node, key string) []*yaml.Node {
+	var out []*yaml.Node
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key && n.Content[i+1].Kind == yaml.ScalarNode {
+				out = append(out, n.Content[i+1])
+			}
+		}
+	}
+	for _, c := range n.Content {
+		out = append(out, findValues(c, key)...)
+	}
+	return out
 }
 
 func (s *stack) startPrometheus(t *testing.T, bin string) {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,4 +70,47 @@ func execStart(t *testing.T, path string) []string {
 		t.Fatalf("%s: no ExecStart", path)
 	}
 	return found
+}
+
+// The receiver's unit caps its memory, with the Go runtime's soft limit
+// below the kernel's hard one (the runtime collects before the kernel
+// kills).
+func TestReceiverUnitBoundsMemory(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(mustRepoRoot(t), "deploy/systemd/golive-receiver.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hard, soft int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemoryMax="); ok {
+			hard = bytesOf(t, v)
+		}
+		if v, ok := strings.CutPrefix(line, "Environment=GOMEMLIMIT="); ok {
+			soft = bytesOf(t, v)
+		}
+	}
+	// 265 MiB is the measured peak live heap of four concurrent 32 MiB
+	// webhooks under the default in-flight budget.
+	if hard == 0 || soft == 0 || soft >= hard || soft < 2*265<<20 {
+		t.Fatalf("MemoryMax=%d GOMEMLIMIT=%d: want both, GOMEMLIMIT below MemoryMax and at least twice the 265 MiB peak heap", hard, soft)
+	}
+}
+
+// bytesOf reads systemd's and Go's sizes: 1G, 640MiB.
+func bytesOf(t *testing.T, v string) int64 {
+	t.Helper()
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"G", 1 << 30}, {"M", 1 << 20}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			var x int64
+			if _, err := fmt.Sscan(n, &x); err != nil {
+				t.Fatalf("size %q: %v", v, err)
+			}
+			return x * u.mult
+		}
+	}
+	t.Fatalf("size %q: unknown unit", v)
+	return 0
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/remediate"
+	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
 )
 
@@ -38,6 +39,8 @@ type Config struct {
 	Notify notify.Config `yaml:"notify"`
 	// Remediation is the automatic response policy (receiver/remediate).
 	Remediation remediate.Config `yaml:"remediation,omitempty"`
+	// Retention deletes old payloads, occurrences and closed incidents.
+	Retention retention.Config `yaml:"retention"`
 }
 
 // Storage selects exactly one backend; neither means SQLite at
@@ -45,6 +48,9 @@ type Config struct {
 type Storage struct {
 	SQLite   *SQLite   `yaml:"sqlite,omitempty"`
 	Postgres *Postgres `yaml:"postgres,omitempty"`
+	// Timeout bounds every store call (a webhook's whole transaction, one
+	// read, a readiness check): a hung database answers 503 within it.
+	Timeout model.Duration `yaml:"timeout"`
 }
 
 // SQLite is the embedded single-process store.
@@ -68,6 +74,10 @@ type Webhook struct {
 	MaxLabels     int            `yaml:"max_labels"`
 	MaxValueBytes int            `yaml:"max_value_bytes"`
 	MaxFutureSkew model.Duration `yaml:"max_future_skew"`
+	// MaxInFlightBytes bounds the bodies being decoded and stored at once
+	// (each costs about six times its size in memory); beyond it a webhook
+	// waits up to storage.timeout, then gets 503 and Alertmanager retries.
+	MaxInFlightBytes int64 `yaml:"max_in_flight_bytes"`
 }
 
 // Auth protects the webhook, the API and the UI. Alertmanager sends the
@@ -173,7 +183,9 @@ const DefaultPath = "data/receiver.db"
 func Default() Config {
 	d := func(x time.Duration) model.Duration { return model.Duration(x) }
 	return Config{
-		Webhook: Webhook{MaxBodyBytes: 32 << 20, MaxAlerts: 20000, MaxLabels: 256, MaxValueBytes: 64 << 10, MaxFutureSkew: d(10 * time.Minute)},
+		Storage: Storage{Timeout: d(5 * time.Second)},
+		Webhook: Webhook{MaxBodyBytes: 32 << 20, MaxAlerts: 20000, MaxLabels: 256, MaxValueBytes: 64 << 10, MaxFutureSkew: d(10 * time.Minute),
+			MaxInFlightBytes: 32 << 20},
 		Incidents: Incidents{
 			GroupBy:      []string{"alertname", "service|instance"},
 			ReopenWindow: d(30 * time.Minute),
@@ -191,6 +203,7 @@ func Default() Config {
 			CheckInterval: d(30 * time.Second),
 		},
 		OnCall:      OnCall{TimeZone: "Local", DayStart: "09:00", DayEnd: "18:00", Day: "day-shift", Night: "night-shift"},
+		Retention:   retention.Default(),
 		Remediation: remediate.Default(),
 	}
 }

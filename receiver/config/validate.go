@@ -26,6 +26,9 @@ func (c *Config) Validate() error {
 
 func (c *Config) validateStorage() error {
 	s := &c.Storage
+	if s.Timeout <= 0 {
+		return errors.New("storage.timeout: must be positive")
+	}
 	switch {
 	case s.SQLite != nil && s.Postgres != nil:
 		return errors.New("storage: set sqlite or postgres, not both")
@@ -64,7 +67,8 @@ func (c *Config) validateWebhook() error {
 		}
 	}
 	for name, v := range map[string]int64{"max_body_bytes": w.MaxBodyBytes, "max_alerts": int64(w.MaxAlerts),
-		"max_labels": int64(w.MaxLabels), "max_value_bytes": int64(w.MaxValueBytes), "max_future_skew": int64(w.MaxFutureSkew)} {
+		"max_labels": int64(w.MaxLabels), "max_value_bytes": int64(w.MaxValueBytes), "max_future_skew": int64(w.MaxFutureSkew),
+		"max_in_flight_bytes": w.MaxInFlightBytes} {
 		if v <= 0 {
 			return fmt.Errorf("webhook.%s: must be positive", name)
 		}

@@ -47,10 +47,8 @@ func (b *batch) apply(ctx context.Context, changed []store.OccurrenceChange) err
 		b.resolved++
 		ended = append(ended, c.Occurrence)
 	}
-	for _, key := range slices.Sorted(maps.Keys(locks)) {
-		if err := b.tx.LockGroup(ctx, key); err != nil {
-			return err
-		}
+	if err := b.tx.LockGroups(ctx, slices.Sorted(maps.Keys(locks))); err != nil {
+		return err
 	}
 	for _, key := range slices.Sorted(maps.Keys(newByGroup)) {
 		if err := b.joinGroup(ctx, key, groupLabels[key], newByGroup[key]); err != nil {

@@ -33,12 +33,16 @@ type Handler struct {
 	Auth         *auth.Authenticator
 	Limits       webhook.Limits
 	MaxBodyBytes int64
-	// Timeout bounds the storage work of one request (default 30s), so a
-	// hung database answers 503 instead of holding Alertmanager.
+	// Timeout bounds the wait for InFlight and the storage work of one
+	// request together (default 5s), so a hung database or a queue of large
+	// webhooks answers 503 while Alertmanager still waits.
 	Timeout time.Duration
-	Metrics *metrics.Metrics
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// InFlight bounds the bytes of webhook bodies being read, decoded and
+	// stored at once (nil: unbounded); see NewInFlight.
+	InFlight *InFlight
+	Metrics  *metrics.Metrics
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Response is the JSON body of a 200.
@@ -75,6 +79,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, 
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return metrics.ResultMediaType, http.StatusUnsupportedMediaType, "Content-Type must be application/json"
 	}
+	if r.ContentLength > h.MaxBodyBytes {
+		return metrics.ResultTooLarge, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)
+	}
+	// One deadline for the wait below and the storage work: a webhook is
+	// answered within Timeout (plus reading its body, plus PerAlert for
+	// each of its alerts) however it is held up.
+	arrived := time.Now()
+	wait, cancelWait := context.WithTimeout(r.Context(), h.timeout())
+	defer cancelWait()
+	release, err := h.InFlight.acquire(wait, h.weight(r))
+	if err != nil {
+		// 503, never 429: Alertmanager retries 5xx and drops 4xx.
+		return metrics.ResultUnavailable, http.StatusServiceUnavailable, err.Error()
+	}
+	defer release()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -88,16 +107,37 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (result string, 
 	if err != nil {
 		return metrics.ResultBadRequest, http.StatusBadRequest, err.Error()
 	}
-	return h.store(w, r, m, body, start)
+	// A large webhook is many statements (a few per group), none of them
+	// slow; a hung store still fails its first within the store's bound.
+	budget := h.timeout() + time.Duration(len(m.Alerts))*PerAlert
+	ctx, cancel := context.WithDeadline(r.Context(), arrived.Add(budget))
+	defer cancel()
+	return h.store(store.WithTimeout(ctx, time.Until(arrived.Add(budget))), w, m, body, start)
 }
 
-func (h *Handler) store(w http.ResponseWriter, r *http.Request, m *webhook.Message, body []byte, start time.Time) (string, int, string) {
-	timeout := h.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+// PerAlert is the time a webhook gets per alert on top of Timeout, so a
+// 20,000-alert webhook has 45 s by default: Alertmanager waits
+// max(group_interval, 10s) for a notification, and one that can never
+// finish in time would be retried forever. Ten alerts add 20 ms.
+const PerAlert = 2 * time.Millisecond
+
+// weight is what a request may cost: its declared length, or the most a
+// body may be when it declares none (chunked).
+func (h *Handler) weight(r *http.Request) int64 {
+	if r.ContentLength > 0 {
+		return r.ContentLength
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
+	return h.MaxBodyBytes
+}
+
+func (h *Handler) timeout() time.Duration {
+	if h.Timeout <= 0 {
+		return 5 * time.Second
+	}
+	return h.Timeout
+}
+
+func (h *Handler) store(ctx context.Context, w http.ResponseWriter, m *webhook.Message, body []byte, start time.Time) (string, int, string) {
 	res, err := h.Ingester.Ingest(ctx, m, body)
 	if err != nil {
 		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {

@@ -35,7 +35,7 @@ type Store interface {
 	// Update runs fn in one read-write transaction and commits it durably
 	// when fn returns nil; any error rolls everything back. Safe
 	// concurrently: SQLite serialises writers in the process, PostgreSQL
-	// relies on row locks and Tx.LockGroup. fn may be called again only if
+	// relies on row locks and Tx.LockGroups. fn may be called again only if
 	// the implementation documents a retry; these do not retry.
 	Update(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 
@@ -73,10 +73,16 @@ type Store interface {
 	Jobs
 	Remediations
 
-	// Ping checks the database answers (backs /-/ready).
+	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	Close() error
+
+	Health
+	Retention
 }
+
+// GroupLockSlots bounds the group locks one transaction takes.
+const GroupLockSlots = 64
 
 // Tx is one read-write transaction. Methods run in the order called; the
 // caller takes locks in a fixed order (occurrence keys sorted, then group
@@ -94,9 +100,15 @@ type Tx interface {
 	// changed, in input order. Callers pass keys sorted and unique.
 	UpsertOccurrences(ctx context.Context, webhookID int64, occs []Occurrence) ([]OccurrenceChange, error)
 
-	// LockGroup serialises work on one incident group key until the end of
-	// the transaction (PostgreSQL advisory lock; SQLite needs none).
-	LockGroup(ctx context.Context, groupKey string) error
+	// LockGroups serialises work on these incident group keys until the end
+	// of the transaction; call it once per transaction, before reading the
+	// groups' incidents. PostgreSQL hashes the keys into GroupLockSlots
+	// advisory locks taken in ascending order, so a webhook with 20,000
+	// groups holds at most that many locks (max_locks_per_transaction is
+	// shared by the whole server) and overlapping transactions cannot
+	// deadlock; two groups sharing a slot only wait for each other. SQLite
+	// needs none.
+	LockGroups(ctx context.Context, groupKeys []string) error
 
 	// LatestIncident returns the newest incident of a group that is not
 	// closed, locked for update; found is false if there is none.

@@ -111,10 +111,103 @@ func Decode(body []byte, now time.Time, lim Limits) (*Message, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, &Error{Msg: "malformed JSON: data after the payload object"}
 	}
+	if esc, at := loneSurrogate(body); at >= 0 {
+		// encoding/json decodes an unpaired surrogate escape to U+FFFD, as
+		// it does invalid UTF-8: refuse it for the same reason.
+		return nil, &Error{Field: m.fieldWithReplacementChar(),
+			Msg: fmt.Sprintf("%s at byte %d is a lone UTF-16 surrogate, which would be stored as U+FFFD", esc, at)}
+	}
 	if err := m.validate(now, lim); err != nil {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// loneSurrogate finds the first \uXXXX escape of a surrogate that is not
+// half of a high+low pair; at is -1 if there is none. It runs on a body
+// that decoded, so every backslash is inside a string.
+func loneSurrogate(b []byte) (esc string, at int) {
+	for i := 0; i < len(b); i++ {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 || i+j+1 >= len(b) {
+			return "", -1
+		}
+		i += j + 1 // the escaped byte; the loop's i++ skips it, so \\ is one escape
+		if b[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(b[i+1:])
+		if !ok {
+			continue
+		}
+		start := i - 1
+		i += 4
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return string(b[start : start+6]), start
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
+				if lo, ok := hex4(b[i+3:]); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+					i += 6
+					continue
+				}
+			}
+			return string(b[start : start+6]), start
+		}
+	}
+	return "", -1
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// fieldWithReplacementChar names the first field holding U+FFFD (where a
+// lone surrogate landed), or "" if none of the stored fields does.
+func (m *Message) fieldWithReplacementChar() string {
+	has := func(s string) bool { return strings.ContainsRune(s, utf8.RuneError) }
+	for _, f := range []struct{ name, v string }{{"groupKey", m.GroupKey}, {"receiver", m.Receiver},
+		{"status", m.Status}, {"notification_reason", m.NotificationReason}} {
+		if has(f.v) {
+			return f.name
+		}
+	}
+	for i, a := range m.Alerts {
+		path := fmt.Sprintf("alerts[%d]", i)
+		if has(a.Fingerprint) {
+			return path + ".fingerprint"
+		}
+		if has(a.GeneratorURL) {
+			return path + ".generatorURL"
+		}
+		for _, kv := range []struct {
+			name string
+			kv   template.KV
+		}{{"labels", a.Labels}, {"annotations", a.Annotations}} {
+			for _, k := range kv.kv.SortedPairs().Names() {
+				if has(k) || has(kv.kv[k]) {
+					return path + "." + kv.name + "." + k
+				}
+			}
+		}
+	}
+	return ""
 }
 
 func (m *Message) validate(now time.Time, lim Limits) error {

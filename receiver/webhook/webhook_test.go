@@ -1,12 +1,14 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var now = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -122,6 +124,14 @@ func TestDecodeRejects(t *testing.T) {
 		{"NUL in a label name", mutate(t, func(m map[string]any) { alert(m, 0)["labels"] = map[string]any{"alertname": "X", "a\x00": "v"} }), "alerts[0].labels: a name contains a NUL character"},
 		{"NUL in a fingerprint", mutate(t, func(m map[string]any) { alert(m, 1)["fingerprint"] = "0f\x00" }), "alerts[1].fingerprint: contains a NUL character"},
 		{"NUL in the groupKey", mutate(t, func(m map[string]any) { m["groupKey"] = "{}\x00" }), "groupKey: contains a NUL character"},
+		{"lone high surrogate in a label", []byte(strings.Replace(valid, `"service": "web"`, `"service": "w\ud800b"`, 1)),
+			`alerts[0].labels.service: \ud800 at byte `},
+		{"lone low surrogate in an annotation", []byte(strings.Replace(valid, `"value": "0.62"`, `"value": "\uDC00"`, 1)),
+			`alerts[0].annotations.value: \uDC00 at byte `},
+		{"high surrogate followed by a non-surrogate", []byte(strings.Replace(valid, `"service": "web"`, `"service": "\ud83d\u0041"`, 1)),
+			`alerts[0].labels.service: \ud83d at byte `},
+		{"surrogate at the end of the groupKey", []byte(strings.Replace(valid, `"groupKey": "{}:`, `"groupKey": "\ud800{}:`, 1)),
+			`groupKey: \ud800 at byte`},
 		{"empty label name", mutate(t, func(m map[string]any) { alert(m, 0)["labels"] = map[string]any{"alertname": "X", "": "v"} }), "alerts[0].labels: empty name"},
 	}
 	for _, c := range cases {
@@ -138,6 +148,17 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
+// Escapes that decode to real characters stay accepted: a surrogate pair,
+// an escaped backslash before "u", and U+FFFD itself.
+func TestDecodeAcceptsValidEscapes(t *testing.T) {
+	for _, v := range []string{`\ud83d\ude00`, `\\ud800`, `\ufffd`, `\u00e9\"`} {
+		body := strings.Replace(valid, `"service": "web"`, `"service": "`+v+`"`, 1)
+		if _, err := Decode([]byte(body), now, Limits{}); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
+	}
+}
+
 func TestDecodeAlertLimit(t *testing.T) {
 	if _, err := Decode([]byte(valid), now, Limits{MaxAlerts: 1}); err == nil || !strings.Contains(err.Error(), "2 alerts, more than the limit of 1") {
 		t.Fatalf("err = %v, want the alert limit", err)
@@ -151,6 +172,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"version":"4","groupKey":"g","receiver":"r","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"A"},"fingerprint":"f","startsAt":"2025-03-01T11:00:00Z"}]}`))
 	f.Add([]byte(`{"version":"4"}`))
 	f.Add([]byte("\xff"))
+	f.Add([]byte(`{"version":"4","groupKey":"g","receiver":"r","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"A\ud800"},"fingerprint":"f","startsAt":"2025-03-01T11:00:00Z"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m, err := Decode(body, now, Limits{MaxAlerts: 100, MaxLabels: 20})
 		if err != nil {
@@ -162,6 +184,15 @@ func FuzzDecode(f *testing.F) {
 		for _, a := range m.Alerts {
 			if a.Fingerprint == "" || a.Labels["alertname"] == "" || a.StartsAt.IsZero() || len(a.Labels) > 20 {
 				t.Fatalf("accepted an invalid alert: %+v", a)
+			}
+			// U+FFFD in a stored value must have been sent as such, never
+			// made up by the decoder from a bad byte or a lone surrogate.
+			if !bytes.ContainsRune(body, utf8.RuneError) && !bytes.Contains(bytes.ToLower(body), []byte(`\ufffd`)) {
+				for k, v := range a.Labels {
+					if strings.ContainsRune(k+v, utf8.RuneError) {
+						t.Fatalf("label %q=%q holds a U+FFFD the body did not", k, v)
+					}
+				}
 			}
 			if (a.Status == "firing") != a.EndsAt.IsZero() {
 				t.Fatalf("status %s with endsAt %v", a.Status, a.EndsAt)

@@ -23,6 +23,14 @@ type Options struct {
 	Path   string
 	Logger *slog.Logger
 	Now    func() time.Time // outbox lease clock; nil: time.Now
+	// Timeout bounds every store call and is SQLite's busy_timeout, so a
+	// writer lock held by another process answers ErrUnavailable within it
+	// (0: sqlstore.DefaultTimeout).
+	Timeout time.Duration
+	// MinFreeBytes: CheckWritable fails when the database's filesystem has
+	// less free space than this (0: 32 MiB, one webhook at the default
+	// webhook.max_body_bytes).
+	MinFreeBytes int64
 }
 
 // Open creates (if needed), migrates and opens the database at o.Path.
@@ -36,19 +44,26 @@ func Open(ctx context.Context, o Options) (*sqlstore.Store, error) {
 	// One writer connection: SQLite allows one writer at a time anyway, and
 	// queueing in Go avoids SQLITE_BUSY on lock upgrades. Readers use their
 	// own pool and never block the writer in WAL mode.
-	writer, err := sql.Open("sqlite", dsn(path, false))
+	if o.Timeout <= 0 {
+		o.Timeout = sqlstore.DefaultTimeout
+	}
+	if o.MinFreeBytes <= 0 {
+		o.MinFreeBytes = 32 << 20
+	}
+	writer, err := sql.Open("sqlite", dsn(path, false, o.Timeout))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetConnMaxIdleTime(0)
-	reader, err := sql.Open("sqlite", dsn(path, true))
+	reader, err := sql.Open("sqlite", dsn(path, true, o.Timeout))
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	reader.SetMaxOpenConns(4)
-	s, err := sqlstore.New(ctx, sqlstore.Options{Writer: writer, Reader: reader, Dialect: sqlstore.SQLite, Logger: o.Logger, Now: o.Now})
+	s, err := sqlstore.New(ctx, sqlstore.Options{Writer: writer, Reader: reader, Dialect: sqlstore.SQLite, Logger: o.Logger, Now: o.Now,
+		Timeout: o.Timeout, CheckSpace: func() error { return checkFree(filepath.Dir(path), o.MinFreeBytes) }})
 	if err != nil {
 		writer.Close()
 		reader.Close()
@@ -57,9 +72,9 @@ func Open(ctx context.Context, o Options) (*sqlstore.Store, error) {
 	return s, nil
 }
 
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, busy time.Duration) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	// FULL syncs the WAL on every commit: 200 means on disk.
 	q.Add("_pragma", "synchronous(FULL)")

@@ -21,9 +21,11 @@ type Dialect struct {
 	ForUpdate string
 	// SkipLocked claims rows no other transaction holds.
 	SkipLocked string
-	// LockGroup takes a transaction-scoped lock on a string key ("" when
-	// writers are already serialised).
+	// LockGroup takes a transaction-scoped lock on one group lock slot
+	// ("" when writers are already serialised).
 	LockGroup string
+	// MigrationSetup runs first in each migration's transaction.
+	MigrationSetup string
 	// MigrationLock serialises concurrent migrators (replicas starting
 	// together); "" for none.
 	MigrationLock string
@@ -39,13 +41,18 @@ var SQLite = Dialect{Name: "sqlite", ExplicitPrepare: true, MaxParams: 30000}
 
 // Postgres is the dialect of PostgreSQL through pgx.
 var Postgres = Dialect{
-	Name:          "postgres",
-	Numbered:      true,
-	ForUpdate:     " FOR UPDATE",
-	SkipLocked:    " FOR UPDATE SKIP LOCKED",
-	LockGroup:     "SELECT pg_advisory_xact_lock(hashtextextended(?, 7470))",
+	Name:       "postgres",
+	Numbered:   true,
+	ForUpdate:  " FOR UPDATE",
+	SkipLocked: " FOR UPDATE SKIP LOCKED",
+	// Advisory locks are per database: the schema in the first key keeps
+	// receivers in different schemas of one database (and tests) apart.
+	// The two-key form never meets the one-key migration lock.
+	LockGroup:     "SELECT pg_advisory_xact_lock(hashtext(current_schema()), ?::int)",
 	MigrationLock: "SELECT pg_advisory_xact_lock(7470)",
-	MaxParams:     60000,
+	// Building an index on a large table may take longer than a webhook.
+	MigrationSetup: "SET LOCAL statement_timeout = 0",
+	MaxParams:      60000,
 }
 
 func (d Dialect) migrations() (fs.FS, error) {

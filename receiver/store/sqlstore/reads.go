@@ -12,10 +12,14 @@ import (
 )
 
 func (s *Store) Incident(ctx context.Context, id int64) (store.Incident, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return incidentByID(ctx, s.read(), id, "")
 }
 
 func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store.Incident, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var (
 		where []string
 		args  []any
@@ -62,6 +66,8 @@ func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]st
 }
 
 func (s *Store) Timeline(ctx context.Context, incidentID int64) ([]store.Event, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.read().query(ctx, `SELECT `+eventCols+` FROM events WHERE incident_id = ? ORDER BY id`, incidentID)
 	if err != nil {
 		return nil, unavailable("timeline", err)
@@ -74,6 +80,8 @@ func collectOccurrences(rows *sql.Rows) ([]store.Occurrence, error) {
 }
 
 func (s *Store) Occurrences(ctx context.Context, incidentID int64) ([]store.Occurrence, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.read().query(ctx, `SELECT `+occurrenceCols+` FROM occurrences WHERE incident_id = ? ORDER BY id`, incidentID)
 	if err != nil {
 		return nil, unavailable("occurrences", err)
@@ -82,6 +90,8 @@ func (s *Store) Occurrences(ctx context.Context, incidentID int64) ([]store.Occu
 }
 
 func (s *Store) Occurrence(ctx context.Context, fingerprint string, startsAt time.Time) (store.Occurrence, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.read().query(ctx, `SELECT `+occurrenceCols+` FROM occurrences WHERE fingerprint = ? AND starts_at = ?`,
 		fingerprint, ns(startsAt))
 	if err != nil {
@@ -98,6 +108,8 @@ func (s *Store) Occurrence(ctx context.Context, fingerprint string, startsAt tim
 }
 
 func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	st := store.Stats{OpenIncidents: map[store.Priority]int{}}
 	rows, err := s.read().query(ctx, `SELECT priority, count(*) FROM incidents
 		WHERE state IN ('new', 'acknowledged', 'in_progress') GROUP BY priority`)
@@ -133,6 +145,8 @@ func collectOutbox(rows *sql.Rows) ([]store.OutboxItem, error) {
 }
 
 func (s *Store) Outbox(ctx context.Context, incidentID int64) ([]store.OutboxItem, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	q, args := `SELECT `+outboxCols+` FROM outbox ORDER BY id`, []any{}
 	if incidentID != 0 {
 		q, args = `SELECT `+outboxCols+` FROM outbox WHERE incident_id = ? ORDER BY id`, []any{incidentID}

@@ -31,7 +31,20 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now is the clock for outbox leases; nil means time.Now.
 	Now func() time.Time
+	// Timeout bounds every call (a whole Update, one read), so a hung
+	// database answers ErrUnavailable instead of holding the caller; 0 means
+	// DefaultTimeout. The dialect's own timeouts (statement_timeout,
+	// busy_timeout) are set to the same value by the openers.
+	Timeout time.Duration
+	// CheckSpace, when set, is part of CheckWritable: SQLite's opener checks
+	// the free space of the database's filesystem.
+	CheckSpace func() error
 }
+
+// DefaultTimeout is well under the 10s Alertmanager's notify timeout can be
+// set to, so a hung store answers 503 while Alertmanager still
+// waits and its retry is not blocked behind a hung request.
+const DefaultTimeout = 5 * time.Second
 
 // Store is a store.Store on a SQL database.
 type Store struct {
@@ -40,6 +53,9 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 	rstmts *stmtCache
+	// timeout bounds each call; checkSpace is Options.CheckSpace.
+	timeout    time.Duration
+	checkSpace func() error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -55,9 +71,12 @@ func New(ctx context.Context, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
 	s := &Store{
 		w: o.Writer, r: o.Reader, d: o.Dialect, log: o.Logger, now: o.Now,
-		rstmts: newStmtCache(o.Reader),
+		rstmts: newStmtCache(o.Reader), timeout: o.Timeout, checkSpace: o.CheckSpace,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
@@ -75,8 +94,20 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
+// bound limits one call to the store's timeout, or a longer one the caller
+// asked for with store.WithTimeout (and never past ctx's deadline).
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := s.timeout
+	if v, ok := store.TimeoutFrom(ctx); ok && v > d {
+		d = v
+	}
+	return context.WithTimeout(ctx, d)
+}
+
 // Ping checks both pools answer a query.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	for _, db := range []*sql.DB{s.w, s.r} {
 		var one int
 		if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
@@ -120,6 +151,11 @@ func (s *Store) apply(ctx context.Context, version int, name, body string) error
 		return unavailable("migrate", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if s.d.MigrationSetup != "" {
+		if _, err := tx.ExecContext(ctx, s.d.MigrationSetup); err != nil {
+			return unavailable("migration setup", err)
+		}
+	}
 	if s.d.MigrationLock != "" {
 		if _, err := tx.ExecContext(ctx, s.d.MigrationLock); err != nil {
 			return unavailable("migration lock", err)
@@ -153,12 +189,17 @@ func (s *Store) apply(ctx context.Context, version int, name, body string) error
 
 // Update runs fn in one transaction on the writer pool.
 func (s *Store) Update(ctx context.Context, fn func(context.Context, store.Tx) error) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable("begin", err)
 	}
 	if err := fn(ctx, newTxn(s, tx)); err != nil {
 		_ = tx.Rollback()
+		if ctx.Err() != nil && !errors.Is(err, store.ErrUnavailable) {
+			return unavailable("update", err)
+		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -167,10 +208,16 @@ func (s *Store) Update(ctx context.Context, fn func(context.Context, store.Tx) e
 	return nil
 }
 
+// Timeout is the bound of each call (Options.Timeout).
+func (s *Store) Timeout() time.Duration { return s.timeout }
+
 // unavailable marks a database failure so the HTTP layer answers 503.
 func unavailable(op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	return fmt.Errorf("%s: %w: %w", op, store.ErrUnavailable, err)
 }

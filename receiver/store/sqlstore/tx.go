@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/golive-ops/golive/receiver/store"
@@ -129,15 +130,40 @@ func collectChanges(rows *sql.Rows, occs []store.Occurrence, byKey map[occKey]in
 	return rows.Err()
 }
 
-func (t *txn) LockGroup(ctx context.Context, groupKey string) error {
+func (t *txn) LockGroups(ctx context.Context, groupKeys []string) error {
 	if t.s.d.LockGroup == "" {
 		return nil
 	}
-	rows, err := t.p().query(ctx, t.s.d.LockGroup, groupKey)
-	if err != nil {
-		return unavailable("lock group", err)
+	// One statement per slot, in ascending order: the order of locks taken
+	// inside one statement is not something PostgreSQL promises.
+	for _, slot := range lockSlots(groupKeys) {
+		rows, err := t.p().query(ctx, t.s.d.LockGroup, slot)
+		if err != nil {
+			return unavailable("lock groups", err)
+		}
+		if err := closeRows(rows, "lock groups"); err != nil {
+			return err
+		}
 	}
-	return closeRows(rows, "lock group")
+	return nil
+}
+
+// lockSlots maps group keys to their distinct lock slots, ascending. FNV-1a
+// is fixed forever: every replica must map a key to the same slot.
+func lockSlots(keys []string) []int64 {
+	seen := [store.GroupLockSlots]bool{}
+	for _, k := range keys {
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(k))
+		seen[h.Sum64()%store.GroupLockSlots] = true
+	}
+	var slots []int64
+	for i, ok := range seen {
+		if ok {
+			slots = append(slots, int64(i))
+		}
+	}
+	return slots
 }
 
 func closeRows(rows *sql.Rows, op string) error {
@@ -319,4 +345,11 @@ func (t *txn) DueBreaches(ctx context.Context, now time.Time, limit int) ([]stor
 		return nil, unavailable("due breaches", err)
 	}
 	return collectIncidents(rows)
+}
+
+// Exec runs one statement in the transaction (storetest proves with it
+// that the timeline refuses edits).
+func (t *txn) Exec(ctx context.Context, q string) error {
+	_, err := t.tx.ExecContext(ctx, q)
+	return err
 }

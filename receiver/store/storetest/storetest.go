@@ -46,6 +46,10 @@ func Run(t *testing.T, open Opener) {
 		"JobsRenewRelease":          testJobsRenewRelease,
 		"JobsOrderedConcurrent":     testJobsOrderedConcurrentClaims,
 		"Remediations":              testRemediations,
+		"CheckWritable":             testCheckWritable,
+		"LockGroupsMany":            testLockGroupsMany,
+		"PruneIncidents":            testPruneIncidents,
+		"PruneBatches":              testPruneBatches,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open) })
@@ -169,7 +173,7 @@ func testIncidentStorage(t *testing.T, open Opener) {
 	chg := upsert(t, s, wh, occ("f1", T0, time.Time{}), occ("f2", T0, time.Time{}))
 	inc := newIncident("alertname=X", store.P1, store.StateNew, T0)
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.LockGroup(ctx, inc.GroupKey); err != nil {
+		if err := tx.LockGroups(ctx, []string{inc.GroupKey}); err != nil {
 			return err
 		}
 		if _, found, err := tx.LatestIncident(ctx, inc.GroupKey); err != nil || found {
