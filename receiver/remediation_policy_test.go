@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -282,5 +283,49 @@ func TestFailedPostCheckEscalates(t *testing.T) {
 	}
 	if n := len(markers(t, m)); n != 1 {
 		t.Fatalf("the program ran %d times", n)
+	}
+}
+
+// A reload while an attempt runs does not cut it short (it would become
+// unknown): the remediation worker outlives config generations.
+func TestReloadDoesNotInterruptAnAttempt(t *testing.T) {
+	dir := t.TempDir()
+	m := filepath.Join(dir, "markers")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := fmt.Sprintf(`remediation:
+  actions:
+    - name: slow
+      when: {priorities: [P0, P1, P2, P3]}
+      kind: exec
+      exec:
+        argv: [%q, "-test.run=^$", "{service}"]
+        env: {%s: %q, %s: "1500ms"}
+        substitutions: {service: {label: service, allow: "[a-z]+"}}
+      max_attempts: {per_incident: 1}
+`, self, helperMarkersEnv, m, helperSleepEnv)
+	path := writeDemo(t, dir, func(s string) string { return s[:strings.Index(s, "\nremediation:")+1] + policy })
+	cfg, err := LoadChecked(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(context.Background(), Options{Config: cfg, ConfigFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serveApp(t, app)
+	post(t, url+DefaultWebhookPath, alertBody(t, "am-0", "", time.Now().Add(-time.Minute), "web"))
+	eventually(t, "the attempt never started", func() bool { return len(markers(t, m)) == 1 })
+	if err := app.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the attempt never finished", func() bool {
+		rs := remediations(t, app.Store())
+		return len(rs) == 1 && rs[0].State.Final()
+	})
+	if r := remediations(t, app.Store())[0]; r.State != store.RemediationSucceeded {
+		t.Fatalf("after a reload mid-attempt: %s %q, want succeeded", r.State, r.Reason)
 	}
 }
