@@ -218,6 +218,9 @@ func TestDemoConfigPlansR55ForAWebOutage(t *testing.T) {
 	for _, e := range evs {
 		notes += e.Note + "\n"
 	}
+	if !strings.Contains(notes, "attachments") {
+		t.Errorf("the timeline does not show the diagnostics' outcome:\n%s", notes)
+	}
 	if !strings.Contains(notes, "would run: /usr/bin/systemctl restart web.service") {
 		t.Errorf("the timeline does not say what the dry run would run:\n%s", notes)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -130,7 +131,7 @@ func (e *Engine) finish(ctx context.Context, id int64, rep action.Report, retry 
 		case runErr == nil:
 			r.State, r.Reason, r.FinishedAt = store.RemediationSucceeded, "", now
 			e.o.Metrics.result(r.Action, r.State)
-			return errors.Join(tx.UpdateRemediation(ctx, r), e.event(ctx, tx, r, EventSucceeded, "", now))
+			return errors.Join(tx.UpdateRemediation(ctx, r), e.event(ctx, tx, r, EventSucceeded, outcome(rep), now))
 		case retry && r.Attempts < maxRuns:
 			again = true
 			r.State, r.Reason = store.RemediationPlanned, runErr.Error()
@@ -220,4 +221,27 @@ func expected(codes []int, code int) bool {
 		return code >= 200 && code < 300
 	}
 	return slices.Contains(codes, code)
+}
+
+// outcome is one line about an attempt for the timeline: status,
+// duration, links (a war room) and the post-check's verdict.
+func outcome(rep action.Report) string {
+	var parts []string
+	switch {
+	case rep.ExitCode != nil:
+		parts = append(parts, fmt.Sprintf("exit %d", *rep.ExitCode))
+	case rep.HTTPStatus != 0:
+		parts = append(parts, fmt.Sprintf("HTTP %d", rep.HTTPStatus))
+	}
+	parts = append(parts, "in "+rep.Duration.Round(time.Millisecond).String())
+	for _, name := range slices.Sorted(maps.Keys(rep.Links)) {
+		parts = append(parts, name+" "+rep.Links[name])
+	}
+	if len(rep.Attachments) > 0 {
+		parts = append(parts, fmt.Sprintf("%d attachments", len(rep.Attachments)))
+	}
+	if rep.Verify != "" {
+		parts = append(parts, "post-check "+rep.Verify)
+	}
+	return strings.Join(parts, ", ")
 }
