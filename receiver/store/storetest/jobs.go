@@ -246,3 +246,26 @@ func testRemediations(t *testing.T, open Opener) {
 		t.Fatalf("missing remediation: %v, want ErrNotFound", err)
 	}
 }
+
+// Retention takes a closed incident's remediation rows with it.
+func testPruneTakesRemediations(t *testing.T, open Opener) {
+	s := open(t, time.Now)
+	inc := newIncident("g", store.P0, store.StateClosed, T0)
+	inc.ClosedAt = T0
+	r := store.Remediation{Key: "k", Action: "a", Kind: "exec", Target: "t", Trigger: "opened", State: store.RemediationSucceeded,
+		Request: json.RawMessage(`{}`), CreatedAt: T0, UpdatedAt: T0}
+	update(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateIncident(ctx, inc); err != nil {
+			return err
+		}
+		r.IncidentID = inc.ID
+		_, err := tx.InsertRemediation(ctx, &r)
+		return err
+	})
+	if n, err := s.PruneIncidents(ctx(t), T0.Add(time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("prune = %d, %v", n, err)
+	}
+	if _, err := s.Remediation(ctx(t), r.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the pruned incident's remediation is still there: %v", err)
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		"JobsRenewRelease":          testJobsRenewRelease,
 		"JobsOrderedConcurrent":     testJobsOrderedConcurrentClaims,
 		"Remediations":              testRemediations,
+		"PruneTakesRemediations":    testPruneTakesRemediations,
 		"CheckWritable":             testCheckWritable,
 		"LockGroupsMany":            testLockGroupsMany,
 		"PruneIncidents":            testPruneIncidents,
