@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -51,6 +52,9 @@ const (
 	DefaultMaxOutputBytes = 64 << 10
 )
 
+// credentialName matches variable names that usually hold secrets.
+var credentialName = regexp.MustCompile(`(?i)(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL)`)
+
 var shells = []string{"sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "busybox", "env"}
 
 // Validate checks c; field names the config path ("remediation.actions[0].exec").
@@ -74,6 +78,9 @@ func (c *Config) Validate(field string) error {
 	for k, v := range c.Env {
 		if k == "" || strings.ContainsAny(k, "={}") {
 			return fmt.Errorf("%s.env: %q is not a variable name", field, k)
+		}
+		if credentialName.MatchString(k) {
+			return fmt.Errorf("%s.env.%s: looks like a credential; env values are stored and shown with the request, use env_files", field, k)
 		}
 		templates["env."+k] = v
 	}

@@ -88,6 +88,7 @@ func TestValidate(t *testing.T) {
 		"matches empty":  {Config{Argv: []string{"/bin/echo", "{s}"}, Substitutions: action.Substitutions{"s": {Label: "service", Allow: ".*"}}}, "matches the empty value"},
 		"bad regexp":     {Config{Argv: []string{"/bin/echo", "{s}"}, Substitutions: action.Substitutions{"s": {Label: "service", Allow: "("}}}, "x.substitutions.s.allow: error parsing regexp"},
 		"env undefined":  {Config{Argv: []string{"/bin/echo"}, Env: map[string]string{"U": "{u}"}}, "x.env.U: {u} is not a defined substitution"},
+		"secret in env":  {Config{Argv: []string{"/bin/echo"}, Env: map[string]string{"API_TOKEN": "abc"}}, "x.env.API_TOKEN: looks like a credential"},
 		"negative limit": {Config{Argv: []string{"/bin/echo"}, Timeout: model.Duration(-1)}, "cannot be negative"},
 	}
 	for name, c := range cases {
