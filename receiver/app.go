@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,7 @@ type generation struct {
 	remedy    *remediate.Engine
 	retention *retention.Runner
 	handler   http.Handler
+	onCall    incident.OnCall // the console's on-call page shows its schedules
 }
 
 // New opens the store (running migrations) and wires everything.
@@ -207,9 +209,15 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 	})
 	g.retention = &retention.Runner{Store: a.store, Config: cfg.Retention, Metrics: a.retMet,
 		Logger: a.log.With("component", "retention"), Now: o.Now}
+	sessionKey, err := cfg.UI.SessionKey()
+	if err != nil {
+		return nil, err
+	}
+	g.onCall = oncall
 	authn := auth.New(auth.Options{BearerToken: secrets.BearerToken, BasicUser: secrets.BasicUser,
 		BasicPassword: secrets.BasicPassword, AllowLoopback: cfg.Auth.InsecureAllowUnauthenticatedLoopback,
-		Disabled: cfg.Auth.Disabled}, a.log)
+		Disabled: cfg.Auth.Disabled, Users: cfg.UI.Users, SessionKey: sessionKey, SessionTTL: cfg.UI.TTL(),
+		SecureCookies: strings.HasPrefix(cfg.ExternalURL, "https://"), Now: o.Now}, a.log)
 	if g.handler, err = a.routes(g, authn); err != nil {
 		return nil, err
 	}
@@ -229,13 +237,14 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 		mux.Handle(p, hook)
 	}
 	protected := http.NewServeMux()
-	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log}).Register(protected)
-	(&remediate.API{Engine: g.remedy, Store: a.store, Logger: a.log}).Register(protected)
-	u, err := ui.New(a.store, "", a.log)
+	u, err := ui.New(ui.Options{Store: a.store, Auth: authn, Config: cfg.UI, Schedules: ui.SchedulesOf(g.onCall), Logger: a.log, Now: a.opts.Now})
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
+	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log, Forms: u}).Register(protected)
+	(&remediate.API{Engine: g.remedy, Store: a.store, Logger: a.log}).Register(protected)
 	u.Register(protected)
+	u.RegisterPublic(mux)
 	mux.Handle("/api/v1/incidents", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents/", authn.Wrap(protected))
 	mux.Handle("/api/v1/remediations", authn.Wrap(protected))
@@ -249,7 +258,7 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 	// credentials as the API (Prometheus guards it with a flag instead).
 	mux.Handle("POST /-/reload", authn.Wrap(http.HandlerFunc(a.serveReload)))
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui", http.StatusFound))
-	return mux, nil
+	return ui.SecurityHeaders(mux), nil
 }
 
 // ready answers 200 only if a webhook could be stored now: the store

@@ -256,7 +256,7 @@ func TestDemoConfigPlansR55ForAWebOutage(t *testing.T) {
 	if code, out := run("pause", "--comment", "demo"); code != 0 || !strings.Contains(out, "paused: true") {
 		t.Fatalf("remediation pause: %d %s", code, out)
 	}
-	if code, out := run("bogus"); code != 2 || !strings.Contains(out, "unknown command") {
+	if code, out := run("bogus"); code != 2 || !strings.Contains(out, `expected command but got "bogus"`) {
 		t.Fatalf("unknown verb: %d %s", code, out)
 	}
 }

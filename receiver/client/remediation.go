@@ -3,8 +3,8 @@ package client
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,51 +12,92 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/alecthomas/kingpin/v2"
+
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/remediate/action"
 	"github.com/golive-ops/golive/receiver/store"
 )
 
-// The `golive remediation` commands, one verb per entry, on the
-// receiver's /api/v1/remediations.
-
-const remediationUsage = `usage: golive remediation [global flags] <command> [flags]
-
-commands:
-  list                 list remediations (--state awaiting_approval, --incident ID)
-  approve ID           run a remediation that awaits approval (--actor, --comment)
-  reject ID            close it without running (--actor, --comment)
-  pause                stop every remediation (the kill switch; --actor, --comment)
-  resume               let remediation run again
-
-global flags: --receiver.url, --receiver.token-file, --output (text or json)
-`
-
-var remediationVerbs = map[string]verbFunc{
-	"list":    listRemediations,
-	"approve": decideRemediation("approve"),
-	"reject":  decideRemediation("reject"),
-	"pause":   pauseRemediation("pause"),
-	"resume":  pauseRemediation("resume"),
-}
-
-// RemediationCommand runs `golive remediation`. Exit codes: 0 ok, 1 the
-// receiver refused or failed, 2 usage.
+// RemediationCommand runs `golive remediation`, a client of the
+// receiver's /api/v1/remediations, with the same global flags, environment
+// and config file as `golive incidents`. Exit codes: 0 ok, 1 the receiver
+// refused or failed, 2 usage.
 func RemediationCommand(ctx context.Context, env cli.Env) int {
-	g := &globals{url: "http://127.0.0.1:9470", output: "text"}
-	fs := cli.NewFlagSet("remediation", env)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, remediationUsage) }
-	g.register(fs)
-	if err := fs.Parse(env.Args); err != nil {
-		return exitUsage(err)
+	app := cli.NewApp(env, "remediation", "List, approve and reject the receiver's remediations; pause and resume them all (the kill switch).\n\n"+
+		"Flags may also come from "+configHelp+" (keys are flag names).")
+	g := &globals{}
+	app.Flag("receiver.url", "Receiver base URL.").Envar(EnvURL).Default(DefaultURL).PlaceHolder("URL").StringVar(&g.url)
+	app.Flag("receiver.token-file", "File holding the bearer token for the receiver's API.").Envar(EnvTokenFile).PlaceHolder("FILE").StringVar(&g.tokenFile)
+	g.httpConfig = cli.AddHTTPConfigFlag(app, "the receiver")
+	app.Flag("output", "Output format: simple, extended or json.").Short('o').Default("simple").EnumVar(&g.output, "simple", "extended", "json")
+	cli.DurationVar(app.Flag("timeout", "Time limit for each request to the receiver."), "30s", &g.timeout)
+
+	var state string
+	var incident int64
+	ls := app.Command("list", "List remediations, newest first.").Alias("ls")
+	ls.Flag("state", "Only this state: awaiting_approval, planned, running, succeeded, failed, unknown, dry_run, refused, rejected, expired, skipped.").StringVar(&state)
+	ls.Flag("incident", "Only this incident's.").Int64Var(&incident)
+	var id idValue
+	var d remediate.Decision
+	decision := func(c *kingpin.CmdClause, withID bool) {
+		if withID {
+			c.Arg("id", "Remediation ID.").Required().SetValue(&id)
+		}
+		c.Flag("actor", "Who decides (default $USER).").Default(defaultActor()).StringVar(&d.Actor)
+		c.Flag("comment", "Why, for the timeline.").StringVar(&d.Comment)
 	}
-	run, ok := remediationVerbs[fs.Arg(0)]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "golive remediation: unknown command %q\n\n%s", fs.Arg(0), remediationUsage)
-		return 2
+	decision(app.Command("approve", "Run a remediation that awaits approval (its preconditions are checked again)."), true)
+	decision(app.Command("reject", "Close a remediation that awaits approval without running it."), true)
+	decision(app.Command("pause", "Stop every remediation: nothing is planned to run and nothing queued starts."), false)
+	decision(app.Command("resume", "Let remediation run again."), false)
+
+	if err := applyConfigFile(app); err != nil {
+		return app.Fail(err)
 	}
-	return run(ctx, env, g, fs.Args()[1:])
+	selected, code, done := app.Parse()
+	if done {
+		return code
+	}
+	c, err := g.client()
+	if err != nil {
+		return app.Fail(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(g.timeout))
+	defer cancel()
+	p := printer{w: env.Stdout, output: g.output}
+	switch selected {
+	case "list":
+		list, err := c.Remediations(ctx, state, incident)
+		if err != nil {
+			return app.Fail(err)
+		}
+		if g.output == "json" {
+			return p.json(list)
+		}
+		printRemediations(env.Stdout, list)
+		return cli.ExitOK
+	case "approve", "reject":
+		r, err := c.DecideRemediation(ctx, int64(id), selected, d)
+		if err != nil {
+			return app.Fail(err)
+		}
+		if g.output == "json" {
+			return p.json(r)
+		}
+		fmt.Fprintf(env.Stdout, "remediation %d (%s on incident %d): %s\n", r.ID, r.Action, r.IncidentID, r.State)
+	default: // pause, resume
+		ctl, err := c.SetRemediationPaused(ctx, selected, d)
+		if err != nil {
+			return app.Fail(err)
+		}
+		if g.output == "json" {
+			return p.json(ctl)
+		}
+		fmt.Fprintf(env.Stdout, "remediation paused: %v (by %s)\n", ctl.Paused, ctl.Actor)
+	}
+	return cli.ExitOK
 }
 
 // Remediations lists remediations (state and incident optional).
@@ -87,29 +128,11 @@ func (c *Client) SetRemediationPaused(ctx context.Context, verb string, d remedi
 	return ctl, err
 }
 
-func listRemediations(ctx context.Context, env cli.Env, g *globals, args []string) int {
-	fs := cli.NewFlagSet("remediation list", env)
-	g.register(fs)
-	state := fs.String("state", "", "only this state (awaiting_approval, planned, running, succeeded, failed, unknown, dry_run, ...)")
-	inc := fs.Int64("incident", 0, "only this incident")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage(err)
-	}
-	c, err := g.client()
-	if err != nil {
-		return failRemediation(env, err, 2)
-	}
-	list, err := c.Remediations(ctx, *state, *inc)
-	if err != nil {
-		return failRemediation(env, err, 1)
-	}
-	if g.output == "json" {
-		return writeJSON(env.Stdout, list)
-	}
+func printRemediations(w io.Writer, list remediate.List) {
 	if list.Control.Paused {
-		fmt.Fprintf(env.Stdout, "PAUSED by %s since %s: %s\n", list.Control.Actor, list.Control.At.Local().Format(time.DateTime), list.Control.Note)
+		fmt.Fprintf(w, "PAUSED by %s since %s: %s\n", list.Control.Actor, list.Control.At.Local().Format(time.DateTime), list.Control.Note)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tINCIDENT\tACTION\tKIND\tSTATE\tTARGET\tTRIGGER\tCREATED\tDETAIL")
 	for _, r := range list.Remediations {
 		detail := r.Reason
@@ -121,7 +144,6 @@ func listRemediations(ctx context.Context, env cli.Env, g *globals, args []strin
 			r.Trigger, r.CreatedAt.Local().Format(time.DateTime), oneLine(detail))
 	}
 	tw.Flush()
-	return 0
 }
 
 func oneLine(s string) string {
@@ -130,76 +152,4 @@ func oneLine(s string) string {
 		s = s[:97] + "..."
 	}
 	return s
-}
-
-func decideFlags(d *remediate.Decision) func(*flag.FlagSet) {
-	return func(fs *flag.FlagSet) {
-		fs.StringVar(&d.Actor, "actor", defaultActor(), "who decides")
-		fs.StringVar(&d.Comment, "comment", "", "why (for the timeline)")
-	}
-}
-
-func decideRemediation(verb string) verbFunc {
-	return func(ctx context.Context, env cli.Env, g *globals, args []string) int {
-		var d remediate.Decision
-		fs := cli.NewFlagSet("remediation "+verb, env)
-		g.register(fs)
-		decideFlags(&d)(fs)
-		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-			args = append(args[1:], args[0]) // the ID before or after the flags
-		}
-		if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-			fmt.Fprintf(env.Stderr, "usage: golive remediation %s ID [--actor NAME] [--comment TEXT]\n", verb)
-			return 2
-		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if err != nil || id <= 0 {
-			fmt.Fprintf(env.Stderr, "golive remediation %s: %q is not a remediation ID\n", verb, fs.Arg(0))
-			return 2
-		}
-		c, err := g.client()
-		if err != nil {
-			return failRemediation(env, err, 2)
-		}
-		r, err := c.DecideRemediation(ctx, id, verb, d)
-		if err != nil {
-			return failRemediation(env, err, 1)
-		}
-		if g.output == "json" {
-			return writeJSON(env.Stdout, r)
-		}
-		fmt.Fprintf(env.Stdout, "remediation %d (%s on incident %d): %s\n", r.ID, r.Action, r.IncidentID, r.State)
-		return 0
-	}
-}
-
-func pauseRemediation(verb string) verbFunc {
-	return func(ctx context.Context, env cli.Env, g *globals, args []string) int {
-		var d remediate.Decision
-		fs := cli.NewFlagSet("remediation "+verb, env)
-		g.register(fs)
-		decideFlags(&d)(fs)
-		if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-			fmt.Fprintf(env.Stderr, "usage: golive remediation %s [--actor NAME] [--comment TEXT]\n", verb)
-			return 2
-		}
-		c, err := g.client()
-		if err != nil {
-			return failRemediation(env, err, 2)
-		}
-		ctl, err := c.SetRemediationPaused(ctx, verb, d)
-		if err != nil {
-			return failRemediation(env, err, 1)
-		}
-		if g.output == "json" {
-			return writeJSON(env.Stdout, ctl)
-		}
-		fmt.Fprintf(env.Stdout, "remediation paused: %v (by %s)\n", ctl.Paused, ctl.Actor)
-		return 0
-	}
-}
-
-func failRemediation(env cli.Env, err error, code int) int {
-	fmt.Fprintln(env.Stderr, "golive remediation:", err)
-	return code
 }

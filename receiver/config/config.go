@@ -20,6 +20,7 @@ import (
 	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
+	"github.com/golive-ops/golive/receiver/ui/uiconfig"
 )
 
 // Config is receiver.yml.
@@ -39,6 +40,8 @@ type Config struct {
 	Notify notify.Config `yaml:"notify"`
 	// Remediation is the automatic response policy (receiver/remediate).
 	Remediation remediate.Config `yaml:"remediation,omitempty"`
+	// UI is the on-call console: its users and links (package uiconfig).
+	UI uiconfig.Config `yaml:"ui"`
 	// Retention deletes old payloads, occurrences and closed incidents.
 	Retention retention.Config `yaml:"retention"`
 }
@@ -271,6 +274,7 @@ func (c *Config) setDirectory(dir string) {
 	}
 	c.Notify.RelativeTo(dir)
 	c.Remediation.RelativeTo(dir)
+	c.UI.RelativeTo(dir)
 }
 
 // Secrets are the resolved credentials.
