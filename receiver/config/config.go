@@ -15,6 +15,7 @@ import (
 
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/yamlx"
+	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/retention"
@@ -41,6 +42,8 @@ type Config struct {
 	UI uiconfig.Config `yaml:"ui"`
 	// Retention deletes old payloads, occurrences and closed incidents.
 	Retention retention.Config `yaml:"retention"`
+	// Gate is the prometheus: and gates: sections (rollout gates).
+	Gate gate.Section `yaml:",inline"`
 }
 
 // Storage selects exactly one backend; neither means SQLite at
@@ -270,6 +273,7 @@ func (c *Config) setDirectory(dir string) {
 	}
 	c.Notify.RelativeTo(dir)
 	c.UI.RelativeTo(dir)
+	c.Gate.RelativeTo(dir)
 }
 
 // Secrets are the resolved credentials.
