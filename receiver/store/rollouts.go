@@ -119,6 +119,6 @@ type RolloutEvent struct {
 	// Before and After are driver states (JSON) of a traffic change.
 	Before json.RawMessage `json:"before,omitempty"`
 	After  json.RawMessage `json:"after,omitempty"`
-	Note   string `json:"note,omitempty"`
-	Actor  string `json:"actor,omitempty"`
+	Note   string          `json:"note,omitempty"`
+	Actor  string          `json:"actor,omitempty"`
 }

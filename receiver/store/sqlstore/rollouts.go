@@ -15,9 +15,9 @@ const rolloutCols = `id, name, gate, state, source, plan, step, step_phase, step
 
 func scanRollout(sc interface{ Scan(...any) error }) (store.Rollout, error) {
 	var (
-		r                                    store.Rollout
+		r                                   store.Rollout
 		started, lease, created, upd, ended int64
-		state                                string
+		state                               string
 	)
 	err := sc.Scan(&r.ID, &r.Name, &r.Gate, &state, &r.Source, &r.Plan, &r.Step, &r.StepPhase, &started,
 		&r.HoldResumedStep, &r.Reason, &r.Request, &r.Before, &r.Applied, &r.LeaseOwner, &lease, &created, &upd, &ended)
