@@ -457,6 +457,10 @@ func (x *execution) rollback(ctx context.Context, ro *store.Rollout) error {
 	for attempt := range restoreAttempts {
 		if attempt > 0 {
 			sleep(ctx, time.Duration(attempt)*time.Second)
+			// Keep the lease through the retries, or stop if it is gone.
+			if err := x.r.o.Store.ClaimRollout(ctx, ro.ID, x.r.o.Owner, x.r.o.Lease); err != nil {
+				return err
+			}
 		}
 		if err = x.driver.Restore(ctx, plans.State(ro.Before)); err == nil {
 			break
