@@ -14,6 +14,7 @@ import (
 	"github.com/golive-ops/golive/internal/generate"
 	"github.com/golive-ops/golive/internal/grafana"
 	"github.com/golive-ops/golive/receiver"
+	"github.com/golive-ops/golive/receiver/client"
 )
 
 // build names this build in `golive version`.
@@ -24,6 +25,7 @@ var commands = map[string]cli.Command{
 	"exporter":  exporterCommand,
 	"receiver":  {Summary: "receive Alertmanager webhooks and turn them into graded incidents", Run: receiver.Command},
 	"incidents": {Summary: "list, show, acknowledge, resolve and close incidents (a client of the receiver API)", Run: receiver.IncidentsCommand},
+	"rollout":   {Summary: "start, follow, pause, resume and abort rollouts the receiver runs (traffic stages watched by a gate)", Run: client.RolloutCommand},
 	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{
 		"test": {Summary: "send a test notification through each configured channel", Run: receiver.NotifyTestCommand},
 	}),
