@@ -29,7 +29,7 @@ var commands = map[string]cli.Command{
 	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{
 		"test": {Summary: "send a test notification through each configured channel", Run: receiver.NotifyTestCommand},
 	}),
-	"check-config": {Summary: "check exporter, receiver and thresholds files, as their commands would at start", Run: checkconfig.Command},
+	"check-config": {Summary: "check exporter, receiver, thresholds and rollout plan files, as their commands would at start", Run: checkconfig.Command},
 	"generate":     {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
 	"baseline":     {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
 	"dashboards": cli.Group("dashboards", "manage the generated Grafana dashboards", map[string]cli.Command{
