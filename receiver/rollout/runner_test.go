@@ -441,7 +441,7 @@ func TestSubmitRefusesBadPlansWithoutTouchingTheLoadBalancer(t *testing.T) {
 	s := openStore(t)
 	r := newRunner(t, s, &fakeGates{}, "a")
 	for name, tc := range map[string]struct{ plan, want string }{
-		"unknown server": {strings.Replace(string(plan(h.Socket, "[{percent: 100, observe: 1m}]")), "candidate: [new]", "candidate: [nwe]", 1), `no server "nwe"`},
+		"unknown server":  {strings.Replace(string(plan(h.Socket, "[{percent: 100, observe: 1m}]")), "candidate: [new]", "candidate: [nwe]", 1), `no server "nwe"`},
 		"unknown backend": {strings.Replace(string(plan(h.Socket, "[{percent: 100, observe: 1m}]")), "backend: app", "backend: web", 1), "traffic:"},
 		"unknown gate":    {strings.Replace(string(plan(h.Socket, "[{percent: 100, observe: 1m}]")), "gate: go-live", "gate: canary", 1), `gate: "canary" is not a gate`},
 		"unknown channel": {strings.Replace(string(plan(h.Socket, "[{percent: 100, observe: 1m}]")), "notify: [ops]", "notify: [pager]", 1), `notify[0]: "pager"`},
