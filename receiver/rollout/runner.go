@@ -413,6 +413,10 @@ func (x *execution) observe(ctx context.Context, ro *store.Rollout) (time.Durati
 		return poll, nil
 	}
 	reasons := strings.Join(d.Reasons, "; ")
+	said := "gate " + x.plan.Gate + ": " + reasons // the engine's reasons start with the decision
+	if !strings.HasPrefix(reasons, string(d.Decision)) {
+		said = "gate " + x.plan.Gate + ": " + string(d.Decision) + ": " + reasons
+	}
 	ev := store.RolloutEvent{At: now, Kind: "decision", Step: ro.Step, DecisionID: d.ID, Decision: string(d.Decision), Note: reasons}
 	switch d.Decision {
 	case gate.Rollback:
@@ -420,10 +424,10 @@ func (x *execution) observe(ctx context.Context, ro *store.Rollout) (time.Durati
 		if err := x.save(ctx, ro, false, nil, ev); err != nil {
 			return 0, err
 		}
-		return 0, x.startRollback(ctx, ro, "gate "+x.plan.Gate+": rollback: "+reasons, false)
+		return 0, x.startRollback(ctx, ro, said, false)
 	case gate.Hold:
 		if ro.HoldResumedStep != ro.Step {
-			ro.State, ro.Reason = store.RolloutPaused, "gate "+x.plan.Gate+": hold: "+reasons
+			ro.State, ro.Reason = store.RolloutPaused, said
 			x.log.Info("gate says hold; rollout paused", "stage", s.String(), "reasons", reasons)
 			return 0, x.save(ctx, ro, false, nil, ev, store.RolloutEvent{At: now, Kind: "paused", Step: ro.Step, Note: ro.Reason})
 		}

@@ -121,7 +121,7 @@ func waitFor(t *testing.T, s store.Store, id int64, within time.Duration, what s
 	}
 }
 
-func weights(t *testing.T, c *haproxy.Client) (old, new int) {
+func weights(t *testing.T, c *haproxy.Client) (oldW, newW int) {
 	t.Helper()
 	split, err := c.Snapshot(context.Background(), "app", "old", "new")
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// ErrRolloutFinal: the rollout has ended; nothing more can be requested.
+// ErrRolloutFinal is returned for a request on a rollout that has ended.
 var ErrRolloutFinal = errors.New("rollout has ended")
 
 // Rollouts keeps `golive rollout` plans while the receiver runs them: the
