@@ -52,7 +52,7 @@ func (c *Config) validateStorage() error {
 }
 
 // reservedPaths are routes the webhook path must not shadow.
-var reservedPaths = []string{"/metrics", "/-/", "/api/v1/incidents", "/ui"}
+var reservedPaths = []string{"/metrics", "/-/", "/api/v1/incidents", "/api/v1/gates", "/ui"}
 
 func (c *Config) validateWebhook() error {
 	w := c.Webhook
