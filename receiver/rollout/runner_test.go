@@ -347,14 +347,14 @@ func TestApplyingStageIsAppliedAfterACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ClaimRollout(context.Background(), ro.ID, "dead", time.Millisecond); err != nil {
+	if err := s.ClaimRollout(context.Background(), ro.ID, "dead", 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	ro.Step, ro.StepPhase = 0, phaseApplying
 	if err := s.AdvanceRollout(context.Background(), &ro, "dead", false, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(350 * time.Millisecond) // the dead owner's lease expires
 	run(t, r)
 	waitFor(t, s, ro.ID, 5*time.Second, "observing", func(ro store.Rollout) bool { return ro.StepPhase == phaseObserving })
 	if _, n := weights(t, h.Client); n != 80 {
