@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +30,10 @@ import (
 // Gates is what the runner asks: the receiver's gate service.
 type Gates interface {
 	Evaluate(ctx context.Context, name string) (gates.Decision, error)
+	// EvaluateWith replaces some checks' thresholds (a user batch's own).
+	EvaluateWith(ctx context.Context, name string, thresholds map[string]float64) (gates.Decision, error)
 	Names() []string
+	CheckNames(name string) []string
 }
 
 // IncidentOpener opens the P1 incident of a rollback that failed. It must
@@ -60,6 +64,8 @@ type Options struct {
 	Kick func()
 	// Driver builds a plan's traffic driver (default rollout.NewTrafficDriver).
 	Driver func(plan string, t *plans.Traffic) (plans.TrafficDriver, error)
+	// Users builds a user-batch plan's router (default rollout.NewUserRouter).
+	Users func(plan string, u *plans.Users) (UserRouter, error)
 	// Owner names this replica in leases.
 	Owner string
 	Lease time.Duration
@@ -81,6 +87,9 @@ type Runner struct {
 func New(o Options) *Runner {
 	if o.Driver == nil {
 		o.Driver = plans.NewTrafficDriver
+	}
+	if o.Users == nil {
+		o.Users = func(plan string, u *plans.Users) (UserRouter, error) { return plans.NewUserRouter(plan, u) }
 	}
 	if o.Lease <= 0 {
 		o.Lease = DefaultLease
@@ -121,19 +130,27 @@ func (r *Runner) Submit(ctx context.Context, source []byte) (store.Rollout, erro
 	if err := r.checkNames(p); err != nil {
 		return store.Rollout{}, &BadPlanError{err}
 	}
-	if p.Traffic == nil {
-		return store.Rollout{}, &BadPlanError{errors.New("users: user-batch plans are not run by the receiver yet; use traffic stages")}
-	}
-	d, err := r.o.Driver(p.Name, p.Traffic)
-	if err != nil {
-		return store.Rollout{}, &BadPlanError{err}
-	}
-	if err := d.Check(ctx); err != nil {
-		return store.Rollout{}, &BadPlanError{fmt.Errorf("traffic: %w", err)}
-	}
-	before, err := d.Current(ctx)
-	if err != nil {
-		return store.Rollout{}, fmt.Errorf("traffic: reading the split in force: %w", err)
+	var before []byte
+	if p.Users != nil {
+		// Nobody is routed yet; the users calls cannot be checked
+		// without moving someone, so they are only built.
+		if _, err := r.o.Users(p.Name, p.Users); err != nil {
+			return store.Rollout{}, &BadPlanError{err}
+		}
+		before = []byte("[]")
+	} else {
+		d, err := r.o.Driver(p.Name, p.Traffic)
+		if err != nil {
+			return store.Rollout{}, &BadPlanError{err}
+		}
+		if err := d.Check(ctx); err != nil {
+			return store.Rollout{}, &BadPlanError{fmt.Errorf("traffic: %w", err)}
+		}
+		state, err := d.Current(ctx)
+		if err != nil {
+			return store.Rollout{}, fmt.Errorf("traffic: reading the split in force: %w", err)
+		}
+		before = state
 	}
 	planJSON, err := json.Marshal(p)
 	if err != nil {
@@ -156,6 +173,14 @@ func (r *Runner) checkNames(p *plans.Plan) error {
 	}
 	if !known {
 		errs = append(errs, fmt.Errorf("gate: %q is not a gate of this receiver (configured: %s)", p.Gate, strings.Join(r.o.Gates.Names(), ", ")))
+	}
+	checks := r.o.Gates.CheckNames(p.Gate)
+	for i, b := range p.Batches {
+		for name := range b.Thresholds {
+			if known && !slices.Contains(checks, name) {
+				errs = append(errs, fmt.Errorf("batches[%d].thresholds[%q]: gate %q has no such check (its checks: %s)", i, name, p.Gate, strings.Join(checks, ", ")))
+			}
+		}
 	}
 	for i, n := range p.Notify {
 		found := false
@@ -236,12 +261,22 @@ func (r *Runner) drive(ctx context.Context, id int64) {
 		log.Error("stored plan unreadable", "err", err)
 		return
 	}
-	d, err := r.o.Driver(p.Name, p.Traffic)
-	if err != nil {
-		log.Error("stored plan's driver", "err", err)
-		return
+	x := &execution{r: r, log: log.With("plan", p.Name), plan: &p, steps: p.Steps()}
+	if p.Users != nil {
+		u, err := r.o.Users(p.Name, p.Users)
+		if err != nil {
+			log.Error("stored plan's users calls", "err", err)
+			return
+		}
+		x.mover = &batchMover{x: x, router: u}
+	} else {
+		d, err := r.o.Driver(p.Name, p.Traffic)
+		if err != nil {
+			log.Error("stored plan's driver", "err", err)
+			return
+		}
+		x.mover = trafficMover{d}
 	}
-	x := &execution{r: r, log: log.With("plan", p.Name), plan: &p, steps: p.Steps(), driver: d}
 	log.Info("driving rollout", "state", ro.State, "step", ro.Step, "phase", ro.StepPhase)
 	for ctx.Err() == nil {
 		if err := r.o.Store.ClaimRollout(ctx, id, r.o.Owner, r.o.Lease); err != nil {
@@ -292,7 +327,7 @@ type execution struct {
 	log    *slog.Logger
 	plan   *plans.Plan
 	steps  []plans.Step
-	driver plans.TrafficDriver
+	mover  mover
 	// lastEval is when this process last asked the gate (in memory: after
 	// a restart the gate is asked at once, which costs one evaluation).
 	lastEval time.Time
@@ -367,7 +402,7 @@ func (x *execution) next(ctx context.Context, ro *store.Rollout) error {
 	}
 	ro.Step, ro.StepPhase, ro.StepStartedAt = i, phaseApplying, time.Time{}
 	return x.save(ctx, ro, false, nil, store.RolloutEvent{At: x.now(), Kind: "stage_applying", Step: i,
-		Note: fmt.Sprintf("%s: %s", x.steps[i], x.driver.Describe(x.steps[i].Percent))})
+		Note: fmt.Sprintf("%s: %s", x.steps[i], x.mover.describe(x.steps[i]))})
 }
 
 // apply changes the split for the recorded stage. After a crash between
@@ -379,7 +414,10 @@ func (x *execution) apply(ctx context.Context, ro *store.Rollout) error {
 	if len(before) == 0 {
 		before = ro.Before
 	}
-	after, err := x.driver.Apply(ctx, s.Percent)
+	after, err := x.mover.apply(ctx, ro, s)
+	if errors.Is(err, store.ErrLeaseLost) {
+		return err
+	}
 	if err != nil {
 		x.log.Warn("traffic change failed; rolling back", "stage", s.String(), "err", err)
 		return x.startRollback(ctx, ro, fmt.Sprintf("load balancer refused %s: %v", s, err), false)
@@ -402,7 +440,7 @@ func (x *execution) observe(ctx context.Context, ro *store.Rollout) (time.Durati
 	if !due {
 		return min(x.lastEval.Add(poll).Sub(now), max(end.Sub(now), 0)+time.Millisecond), nil
 	}
-	d, err := x.r.o.Gates.Evaluate(ctx, x.plan.Gate)
+	d, err := x.r.o.Gates.EvaluateWith(ctx, x.plan.Gate, s.Thresholds)
 	x.lastEval = now
 	if errors.Is(err, gates.ErrUnknownGate) {
 		ro.State, ro.Reason = store.RolloutPaused, fmt.Sprintf("gate %q is no longer configured", x.plan.Gate)
@@ -457,7 +495,10 @@ func (x *execution) startRollback(ctx context.Context, ro *store.Rollout, reason
 // rollback re-applies the state recorded before the rollout. It is run
 // again after a crash (Restore is idempotent).
 func (x *execution) rollback(ctx context.Context, ro *store.Rollout) error {
-	var err error
+	var (
+		err      error
+		restored []byte
+	)
 	for attempt := range restoreAttempts {
 		if attempt > 0 {
 			sleep(ctx, time.Duration(attempt)*time.Second)
@@ -466,7 +507,7 @@ func (x *execution) rollback(ctx context.Context, ro *store.Rollout) error {
 				return err
 			}
 		}
-		if err = x.driver.Restore(ctx, plans.State(ro.Before)); err == nil {
+		if restored, err = x.mover.restore(ctx, ro); err == nil {
 			break
 		}
 		x.log.Warn("rollback attempt failed", "attempt", attempt+1, "err", err)
@@ -485,8 +526,8 @@ func (x *execution) rollback(ctx context.Context, ro *store.Rollout) error {
 			store.RolloutEvent{At: now, Kind: "rollback_failed", Step: ro.Step, Note: err.Error()})
 	}
 	change := store.RolloutEvent{At: now, Kind: "traffic_change", Step: ro.Step, Before: json.RawMessage(ro.Applied),
-		After: json.RawMessage(ro.Before), Note: "rollback: the split recorded before the rollout"}
-	ro.State, ro.Applied = store.RolloutRolledBack, ro.Before
+		After: json.RawMessage(restored), Note: "rollback: " + x.mover.rollbackNote(ro)}
+	ro.State, ro.Applied = store.RolloutRolledBack, restored
 	x.log.Warn("rollout rolled back", "reason", ro.Reason)
 	return x.save(ctx, ro, false, x.notification(ro, "rolled_back"), change,
 		store.RolloutEvent{At: now, Kind: "rolled_back", Step: ro.Step, Note: ro.Reason})

@@ -31,6 +31,8 @@ type fakeGates struct {
 	reasons  []string
 	id       int64
 	asked    int
+	// thresholds are the overrides of every EvaluateWith, in order.
+	thresholds []map[string]float64
 }
 
 func (f *fakeGates) set(d engine.Decision, reasons ...string) {
@@ -40,6 +42,15 @@ func (f *fakeGates) set(d engine.Decision, reasons ...string) {
 }
 
 func (f *fakeGates) Names() []string { return []string{"go-live"} }
+
+func (f *fakeGates) CheckNames(string) []string { return []string{"error_rate", "cpu"} }
+
+func (f *fakeGates) EvaluateWith(ctx context.Context, name string, thresholds map[string]float64) (gates.Decision, error) {
+	f.mu.Lock()
+	f.thresholds = append(f.thresholds, thresholds)
+	f.mu.Unlock()
+	return f.Evaluate(ctx, name)
+}
 
 func (f *fakeGates) Evaluate(_ context.Context, name string) (gates.Decision, error) {
 	if name != "go-live" {
