@@ -34,7 +34,9 @@ func (m trafficMover) restore(ctx context.Context, ro *store.Rollout) ([]byte, e
 
 func (m trafficMover) describe(s plans.Step) string { return m.d.Describe(s.Percent) }
 
-func (trafficMover) rollbackNote(*store.Rollout) string { return "the split recorded before the rollout" }
+func (trafficMover) rollbackNote(*store.Rollout) string {
+	return "the split recorded before the rollout"
+}
 
 // UserRouter is what a user-batch plan needs (rollout.UserRouter).
 type UserRouter interface {

@@ -323,11 +323,11 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // execution is one rollout being driven by this process.
 type execution struct {
-	r      *Runner
-	log    *slog.Logger
-	plan   *plans.Plan
-	steps  []plans.Step
-	mover  mover
+	r     *Runner
+	log   *slog.Logger
+	plan  *plans.Plan
+	steps []plans.Step
+	mover mover
 	// lastEval is when this process last asked the gate (in memory: after
 	// a restart the gate is asked at once, which costs one evaluation).
 	lastEval time.Time
