@@ -21,7 +21,7 @@ func (a *App) buildRollouts(g *generation, channels []string) {
 	sort.Strings(channels)
 	g.rollouts = rollout.New(rollout.Options{Store: a.store, Gates: g.gates, Channels: channels, Kick: g.worker.Kick,
 		OpenIncident: func(ctx context.Context, r store.Rollout, reason string) error {
-			return openRollbackFailedIncident(ctx, kickOnChange{g.engine, g.worker}, r, reason)
+			return openRollbackFailedIncident(ctx, kickOnChange{g.engine, func() { g.worker.Kick(); a.remedyWorker.Kick() }}, r, reason)
 		},
 		Owner: workerName(), Logger: a.log.With("component", "rollout"), Now: a.opts.Now})
 }
