@@ -128,7 +128,7 @@ notify: [ops]
 		}
 	}
 	code, out = run(t, write(t, "typo.yml", "gate: go-live\nstages: [{percent: 100, observe: 1m, wieght: 1}]\n"))
-	if code != 1 || !strings.Contains(out, `line 2: unknown field "wieght"`) {
+	if code != 1 || !strings.Contains(out, `line 2: stages[0].wieght: unknown field`) {
 		t.Errorf("unknown key: exit %d:\n%s", code, out)
 	}
 }
