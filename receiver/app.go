@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -30,6 +31,7 @@ import (
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/ingest"
 	"github.com/golive-ops/golive/receiver/metrics"
+	"github.com/golive-ops/golive/receiver/dailyreport"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
@@ -91,6 +93,7 @@ type generation struct {
 	engine    *incident.Engine
 	worker    *notify.Worker
 	retention *retention.Runner
+	report    *dailyreport.Schedule // nil: no report section
 	handler   http.Handler
 }
 
@@ -178,6 +181,13 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 		}}
 	}
 	g := &generation{cfg: cfg}
+	if g.report, err = dailyreport.New(cfg.Report, cfg.Notify.Channels, cfg.OnCall.TimeZone, a.store, a.log.With("component", "report"), o.Now); err != nil {
+		return nil, err
+	}
+	if g.report != nil {
+		channels = maps.Clone(channels)
+		channels[dailyreport.ChannelName] = g.report.Channel()
+	}
 	g.worker = notify.NewWorker(a.store, channels, notify.WorkerOptions{
 		Owner: workerName(), Results: a.metrics.Notifications, Logger: a.log.With("component", "outbox"), Now: o.Now,
 	})
@@ -366,6 +376,9 @@ func (a *App) runBackground(ctx context.Context) {
 		wg.Go(func() { g.engine.RunSLA(genCtx, time.Duration(g.cfg.SLA.CheckInterval)) })
 		wg.Go(func() { g.worker.Run(genCtx) })
 		wg.Go(func() { g.retention.Run(genCtx) })
+		if g.report != nil {
+			wg.Go(func() { g.report.Run(genCtx) })
+		}
 		select {
 		case <-ctx.Done():
 		case <-a.reloaded:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/golive-ops/golive/internal/report"
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/yamlx"
 	"github.com/golive-ops/golive/receiver/notify"
@@ -38,6 +39,8 @@ type Config struct {
 	Notify notify.Config `yaml:"notify"`
 	// Retention deletes old payloads, occurrences and closed incidents.
 	Retention retention.Config `yaml:"retention"`
+	// Report mails the daily report (internal/report owns the section).
+	Report report.Config `yaml:"report,omitempty"`
 }
 
 // Storage selects exactly one backend; neither means SQLite at
