@@ -16,7 +16,7 @@ th{background:#f6f8fa}td.n,th.n{text-align:right}.bad{color:#cf222e;font-weight:
 .head{padding:8px 10px;border-radius:6px;margin:8px 0}.quiet{background:#dafbe1}.attn{background:#fff8c5}
 </style></head><body>
 <h1>golive daily report &middot; {{.Date}}</h1>
-<div class="muted">{{.Location}} &middot; {{clock .From .Location}}–{{clock .To .Location}}</div>
+<div class="muted">{{.Location}} &middot; {{clock .From .Location}}–{{.Until}}</div>
 <div class="head {{if .Quiet}}quiet{{else}}attn{{end}}"><b>{{.Headline}}</b>
 {{- if .Attention}}<ul style="margin:4px 0 0 0;padding-left:20px">{{range .Attention}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>
 
@@ -30,7 +30,7 @@ th{background:#f6f8fa}td.n,th.n{text-align:right}.bad{color:#cf222e;font-weight:
 {{$r := .}}{{range .Breaches}}<tr><td>{{if $r.ExternalURL}}<a href="{{$r.ExternalURL}}/incidents/{{.IncidentID}}">#{{.IncidentID}}</a>{{else}}#{{.IncidentID}}{{end}}</td><td>{{.Priority}}</td><td class="bad">{{.Kind}}</td><td>{{clock .At $r.Location}}</td><td>{{.Title}}</td></tr>
 {{end}}</table>{{end}}
 
-{{range .Images}}<p><img src="{{.Src}}" alt="{{.Title}}" width="640" style="max-width:100%;height:auto;display:block"></p>
+{{range .Images}}<h3 style="font-size:14px;margin:14px 0 2px">{{.Title}}</h3><img src="{{.Src}}" alt="{{.Title}}" width="640" height="240" style="max-width:100%;height:auto;display:block">
 {{end}}
 {{if .Alerts}}<h2>Alerts (errors by alert)</h2>
 <table><tr><th>alert</th><th>severity</th><th class="n">firings</th><th class="n">series</th><th class="n">firing for</th><th></th></tr>

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -277,18 +278,49 @@ func (c Chart) png(loc *time.Location) ([]byte, error) {
 		for i := range values[0] {
 			labels = append(labels, c.Start.Add(time.Duration(i)*c.Step).In(loc).Format("15:04"))
 		}
+		// The day's end closes the axis, so nine labels fall on 00:00,
+		// 03:00, ... 21:00 and the end (left blank: the library draws the
+		// last label inside the plot, over the one before).
+		labels = append(labels, "")
+		for i := range values {
+			values[i] = append(values[i], charts.GetNullValue())
+		}
 	}
+	integer := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+	// The title is the HTML's caption above the image: one title, never
+	// overlapping the legend.
 	opts := []charts.OptionFunc{
 		charts.PNGOutputOptionFunc(),
-		charts.DimensionsOptionFunc(640, 280),
-		charts.TitleTextOptionFunc(c.Title),
-		charts.LegendLabelsOptionFunc(names),
-		charts.XAxisOptionFunc(charts.XAxisOption{Labels: labels, LabelCount: 9}),
-		charts.PaddingOptionFunc(charts.Box{Top: 10, Left: 10, Right: 20, Bottom: 10}),
+		charts.DimensionsOptionFunc(640, 240),
+		charts.LegendOptionFunc(charts.LegendOption{SeriesNames: names, Offset: charts.OffsetRight}),
+		charts.PaddingOptionFunc(charts.Box{Top: 10, Left: 10, Right: 40, Bottom: 10}),
+	}
+	if c.Bars {
+		// Whole numbers on the count axis: 0..top in at most six labels.
+		top := 1.0
+		for j := range labels {
+			sum := 0.0
+			for i := range values {
+				sum += values[i][j]
+			}
+			top = max(top, sum)
+		}
+		count := int(top) + 1
+		if top > 5 {
+			top = math.Ceil(top/5) * 5
+			count = 6
+		}
+		lo := 0.0
+		opts = append(opts, charts.XAxisOptionFunc(charts.XAxisOption{Labels: labels, LabelCount: len(labels)}),
+			charts.YAxisOptionFunc(charts.YAxisOption{Min: &lo, Max: &top, LabelCount: count, ValueFormatter: integer}),
+			func(o *charts.ChartOption) { o.StackSeries = charts.Ptr(true) })
+	} else {
+		// One label every three hours.
+		opts = append(opts, charts.XAxisOptionFunc(charts.XAxisOption{Labels: labels, LabelCount: 9}))
 	}
 	if c.Unit == "percent" {
 		lo, hi := 0.0, 100.0
-		opts = append(opts, charts.YAxisOptionFunc(charts.YAxisOption{Min: &lo, Max: &hi}))
+		opts = append(opts, charts.YAxisOptionFunc(charts.YAxisOption{Min: &lo, Max: &hi, LabelCount: 6, ValueFormatter: integer}))
 	}
 	var p *charts.Painter
 	var err error

@@ -269,3 +269,12 @@ func mean(xs []float64) float64 {
 
 // DiskWarnDays is the days-to-full below which a filesystem needs attention.
 func (r *Report) DiskWarnDays() float64 { return r.opts.DiskWarnDays }
+
+// Until is the end of the reported span as a clock time, 24:00 for a whole
+// day.
+func (r *Report) Until() string {
+	if !r.To.Before(r.From.AddDate(0, 0, 1)) {
+		return "24:00"
+	}
+	return r.To.In(r.Location).Format("15:04")
+}

@@ -118,7 +118,11 @@ func (r *Report) backups(at time.Time, p func(string) []promclient.Point) {
 		k := key(pt.Labels, labels...)
 		rt, rok := restore[k]
 		ot, ook := offsite[k]
-		b := Backup{Instance: pt.Labels["instance"], Name: pt.Labels["backup"], Age: age(pt.Value, true), Size: size[k],
+		sz, found := size[k]
+		if !found {
+			sz = math.NaN()
+		}
+		b := Backup{Instance: pt.Labels["instance"], Name: pt.Labels["backup"], Age: age(pt.Value, true), Size: sz,
 			ChecksumOK: ok[k] == 1, MaxAge: r.opts.BackupMaxAge, RestoreTestAge: age(rt, rok), OffsiteAge: age(ot, ook)}
 		b.Stale = b.Age < 0 || b.Age > r.opts.BackupMaxAge
 		r.Backups = append(r.Backups, b)
