@@ -3,6 +3,7 @@ package dailyreport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image/png"
 	"io"
 	"mime"
@@ -353,7 +354,7 @@ func readParts(t *testing.T, r io.Reader, boundary string) []part {
 	var out []part
 	for {
 		p, err := mr.NextRawPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {

@@ -164,18 +164,18 @@ func (s *scenario) incidents() []store.Incident {
 		}
 		return inc
 	}
-	min := time.Minute
+	minute := time.Minute
 	incs := []store.Incident{
-		mk(store.P0, at(1, 0), 4*min, 50*min),
-		mk(store.P0, at(3, 0), 10*min, 0),
-		mk(store.P1, at(5, 0), 20*min, 2*time.Hour),
+		mk(store.P0, at(1, 0), 4*minute, 50*minute),
+		mk(store.P0, at(3, 0), 10*minute, 0),
+		mk(store.P1, at(5, 0), 20*minute, 2*time.Hour),
 		mk(store.P2, at(7, 0), 1*time.Hour, 3*time.Hour),
 		mk(store.P2, at(9, 30), 0, 0),
-		mk(store.P3, at(20, 0), 0, 30*min),
+		mk(store.P3, at(20, 0), 0, 30*minute),
 		// Opened the day before, acknowledged and resolved on D.
 		mk(store.P1, d.Add(-2*time.Hour), 3*time.Hour, 5*time.Hour),
 		// Only the day before.
-		mk(store.P2, d.Add(-20*time.Hour), 5*min, 1*time.Hour),
+		mk(store.P2, d.Add(-20*time.Hour), 5*minute, 1*time.Hour),
 		mk(store.P3, d.Add(-10*time.Hour), 0, 2*time.Hour),
 	}
 	// The second P0 missed its response deadline.

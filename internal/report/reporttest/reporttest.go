@@ -116,7 +116,8 @@ func StartPrometheus(t testing.TB, h *History) string {
 	}
 	addr := freeAddr(t)
 	var logs syncBuffer
-	cmd := exec.Command(prometheus,
+	// Not ctx: the server outlives this call and is killed in Cleanup.
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), prometheus,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+data,
 		"--storage.tsdb.retention.time=60d",
@@ -143,7 +144,7 @@ func StartPrometheus(t testing.TB, h *History) string {
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
