@@ -3,8 +3,11 @@ GO        ?= go
 BIN       ?= bin/golive
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
-LDFLAGS   := -X github.com/golive-ops/golive/internal/buildinfo.Version=$(VERSION) \
-             -X github.com/golive-ops/golive/internal/buildinfo.Revision=$(REVISION)
+BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+VERSIONPKG = github.com/prometheus/common/version
+LDFLAGS   := -X $(VERSIONPKG).Version=$(VERSION) -X $(VERSIONPKG).Revision=$(REVISION) \
+             -X $(VERSIONPKG).Branch=$(BRANCH) -X $(VERSIONPKG).BuildUser=$(shell id -un 2>/dev/null)@$(shell hostname 2>/dev/null) \
+             -X $(VERSIONPKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 # Pinned, fetched through the Go module proxy on first use.
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 GOFILES    = $(shell git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)

@@ -129,7 +129,7 @@ func newApp(opts Options, extra func() []collector.Collector) (*App, error) {
 
 // load reads the config file and builds everything from it.
 func (a *App) load() (*state, error) {
-	cfg, err := config.Load(a.opts.ConfigFile)
+	cfg, err := loadConfig(a.opts.ConfigFile) // the host alone without a file
 	if err != nil {
 		return nil, err
 	}

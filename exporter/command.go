@@ -2,11 +2,8 @@ package exporter
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -16,6 +13,8 @@ import (
 
 	"github.com/golive-ops/golive/exporter/config"
 	"github.com/golive-ops/golive/internal/cli"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 )
 
@@ -37,70 +36,80 @@ const defaultGCPercent = 50
 // per scrape from 7.4-8.0 ms to 4.6-5.2 ms and the p50 from 6.2 to 4.9 ms.
 const defaultMaxProcs = 1
 
-type flags struct {
-	configFile    string
-	listenAddress string
-	webConfigFile string
-	check         bool
-	maxProcs      int
-	log           cli.LogFlags
+// exampleConfig is where a config with more than this host lives.
+const exampleConfig = "deploy/examples/exporter.yml (https://github.com/golive-ops/golive/blob/main/deploy/examples/exporter.yml)"
+
+// hostOnlyConfig is what the exporter collects without --config.file: this
+// host, as node_exporter does with no flags.
+const hostOnlyConfig = "host: {enabled: true}\n"
+
+// options are `golive exporter`'s command line.
+type options struct {
+	configFile string
+	check      bool
+	maxProcs   int
+	web        *web.FlagConfig
+	log        *promslog.Config
 }
 
-// Command runs `golive exporter`. Signals are handled here only: ctx ends on
-// SIGINT/SIGTERM (main), SIGHUP reloads the config.
+// Command runs `golive exporter` (and golive-exporter). Signals are handled
+// here only: ctx ends on SIGINT/SIGTERM (main), SIGHUP reloads the config.
 func Command(ctx context.Context, env cli.Env) int {
-	fs := cli.NewFlagSet("exporter", env)
-	var f flags
-	fs.StringVar(&f.configFile, "config.file", "exporter.yml", "exporter configuration file")
-	fs.StringVar(&f.listenAddress, "web.listen-address", DefaultListenAddress, "address to listen on for HTTP requests")
-	fs.StringVar(&f.webConfigFile, "web.config.file", "", "exporter-toolkit web configuration file (TLS, basic auth)")
-	fs.BoolVar(&f.check, "config.check", false, "check the configuration file, build every collector without connecting, and exit")
-	fs.IntVar(&f.maxProcs, "runtime.gomaxprocs", maxProcsDefault(), "how many OS threads run Go code at once (GOMAXPROCS; default 1, or $GOMAXPROCS)")
-	f.log.Register(fs)
-	if err := fs.Parse(env.Args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	app := cli.NewApp(env, "exporter", "Serve Prometheus metrics for this host, PostgreSQL, Redis, probes and checks.")
+	var o options
+	app.Flag("config.file", "Exporter configuration file. Without one, the exporter collects this host only (as node_exporter does).").
+		PlaceHolder("FILE").StringVar(&o.configFile)
+	app.Flag("config.check", "Check the configuration file, build every collector without connecting, and exit.").BoolVar(&o.check)
+	app.Flag("runtime.gomaxprocs", "How many OS threads run Go code at once (GOMAXPROCS).").
+		Default(strconv.Itoa(maxProcsDefault())).IntVar(&o.maxProcs)
+	o.web = cli.AddWebFlags(app, DefaultListenAddress)
+	o.log = cli.AddLogFlags(app)
+	if _, code, done := app.Parse(); done {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "golive exporter: unexpected arguments %q\n", fs.Args())
-		return 2
+	if o.maxProcs < 1 {
+		return app.Usage(fmt.Errorf("--runtime.gomaxprocs must be at least 1, got %d", o.maxProcs))
 	}
-	if f.maxProcs < 1 {
-		fmt.Fprintf(env.Stderr, "golive exporter: --runtime.gomaxprocs must be at least 1, got %d\n", f.maxProcs)
-		return 2
+	logger := cli.Logger(o.log, env.Stderr)
+	if o.check {
+		return checkConfig(app, o, env, logger)
 	}
-	logger, err := f.log.Logger(env.Stderr)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "golive exporter: %v\n", err)
-		return 2
+	return serve(ctx, o, logger)
+}
+
+// loadConfig reads path, or is the host-only config when path is empty.
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Parse([]byte(hostOnlyConfig))
 	}
-	if f.check {
-		return checkConfig(f, env, logger)
+	return config.Load(path)
+}
+
+// describe names the config for messages.
+func describe(path string) string {
+	if path == "" {
+		return "built-in host-only config"
 	}
-	return serve(ctx, f, logger)
+	return path
 }
 
 // checkConfig loads the config and builds every collector (constructors do
 // not connect), then closes them again.
-func checkConfig(f flags, env cli.Env, logger *slog.Logger) int {
-	cfg, err := config.Load(f.configFile)
+func checkConfig(app *cli.App, o options, env cli.Env, logger *slog.Logger) int {
+	cfg, err := loadConfig(o.configFile)
 	if err == nil {
-		err = web.Validate(f.webConfigFile)
+		err = web.Validate(*o.web.WebConfigFile)
 	}
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "golive exporter: %v\n", err)
-		return 1
+		return app.Fail(err)
 	}
 	b, err := build(cfg, logger)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "golive exporter: %s: %v\n", f.configFile, err)
-		return 1
+		return app.Fail(fmt.Errorf("%s: %w", describe(o.configFile), err))
 	}
 	b.close(logger)
-	fmt.Fprintf(env.Stdout, "OK: %s (%d collectors, %d modules)\n", f.configFile, len(b.collectors), len(cfg.Modules))
-	return 0
+	fmt.Fprintf(env.Stdout, "OK: %s (%d collectors, %d modules)\n", describe(o.configFile), len(b.collectors), len(cfg.Modules))
+	return cli.ExitOK
 }
 
 // maxProcsDefault is GOMAXPROCS when the environment sets a number, else
@@ -112,25 +121,31 @@ func maxProcsDefault() int {
 	return defaultMaxProcs
 }
 
-func serve(ctx context.Context, f flags, logger *slog.Logger) int {
+func serve(ctx context.Context, o options, logger *slog.Logger) int {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	runtime.GOMAXPROCS(f.maxProcs)
-	if err := web.Validate(f.webConfigFile); err != nil {
-		logger.Error("invalid web config", "file", f.webConfigFile, "err", err)
-		return 1
+	runtime.GOMAXPROCS(o.maxProcs)
+	logger.Info("Starting golive exporter", "version", version.Info())
+	logger.Info("Build context", "build_context", version.BuildContext())
+	if o.configFile == "" {
+		logger.Info("No --config.file: collecting this host only; an example config with PostgreSQL, Redis, probes and checks is at " + exampleConfig)
 	}
-	app, err := New(Options{ConfigFile: f.configFile, WebConfigFile: f.webConfigFile, Logger: logger})
+	webConfig := *o.web.WebConfigFile
+	if err := web.Validate(webConfig); err != nil {
+		logger.Error("invalid web config", "file", webConfig, "err", err)
+		return cli.ExitFailure
+	}
+	app, err := New(Options{ConfigFile: o.configFile, WebConfigFile: webConfig, Logger: logger})
 	if err != nil {
 		logger.Error("cannot start", "err", err)
-		return 1
+		return cli.ExitFailure
 	}
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.listenAddress)
+	ln, err := cli.Listen(ctx, o.web)
 	if err != nil {
 		app.Close()
-		logger.Error("cannot listen", "address", f.listenAddress, "err", err)
-		return 1
+		logger.Error("cannot listen", "err", err)
+		return cli.ExitFailure
 	}
 
 	hup := make(chan os.Signal, 1)
@@ -147,11 +162,11 @@ func serve(ctx context.Context, f flags, logger *slog.Logger) int {
 		}
 	}()
 
-	logger.Info("starting golive exporter", "config", f.configFile, "address", ln.Addr().String())
+	logger.Info("serving", "config", describe(o.configFile), "address", ln.Addr().String())
 	if err := app.Serve(ctx, ln); err != nil {
 		logger.Error("serving failed", "err", err)
-		return 1
+		return cli.ExitFailure
 	}
 	logger.Info("golive exporter stopped")
-	return 0
+	return cli.ExitOK
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/golive-ops/golive/internal/buildinfo"
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
@@ -95,6 +97,7 @@ type generation struct {
 	retention *retention.Runner
 	report    *dailyreport.Schedule // nil: no report section
 	handler   http.Handler
+	onCall    incident.OnCall // the console's on-call page shows its schedules
 }
 
 // New opens the store (running migrations) and wires everything.
@@ -107,7 +110,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
-		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildinfo.Collector())
 	}
 	cfg := o.Config
 	secrets, err := cfg.ResolveSecrets()
@@ -199,9 +202,15 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 	})
 	g.retention = &retention.Runner{Store: a.store, Config: cfg.Retention, Metrics: a.retMet,
 		Logger: a.log.With("component", "retention"), Now: o.Now}
+	sessionKey, err := cfg.UI.SessionKey()
+	if err != nil {
+		return nil, err
+	}
+	g.onCall = oncall
 	authn := auth.New(auth.Options{BearerToken: secrets.BearerToken, BasicUser: secrets.BasicUser,
 		BasicPassword: secrets.BasicPassword, AllowLoopback: cfg.Auth.InsecureAllowUnauthenticatedLoopback,
-		Disabled: cfg.Auth.Disabled}, a.log)
+		Disabled: cfg.Auth.Disabled, Users: cfg.UI.Users, SessionKey: sessionKey, SessionTTL: cfg.UI.TTL(),
+		SecureCookies: strings.HasPrefix(cfg.ExternalURL, "https://"), Now: o.Now}, a.log)
 	if g.handler, err = a.routes(g, authn); err != nil {
 		return nil, err
 	}
@@ -221,24 +230,25 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 		mux.Handle(p, hook)
 	}
 	protected := http.NewServeMux()
-	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log}).Register(protected)
-	u, err := ui.New(a.store, "", a.log)
+	u, err := ui.New(ui.Options{Store: a.store, Auth: authn, Config: cfg.UI, Schedules: ui.SchedulesOf(g.onCall), Logger: a.log, Now: a.opts.Now})
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
+	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log, Forms: u}).Register(protected)
 	u.Register(protected)
+	u.RegisterPublic(mux)
 	mux.Handle("/api/v1/incidents", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents/", authn.Wrap(protected))
 	mux.Handle("/ui", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("OK\n")) })
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) }) // as the exporter
 	mux.HandleFunc("GET /-/ready", a.ready)
 	// Reloading changes what the receiver does, so it needs the same
 	// credentials as the API (Prometheus guards it with a flag instead).
 	mux.Handle("POST /-/reload", authn.Wrap(http.HandlerFunc(a.serveReload)))
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui", http.StatusFound))
-	return mux, nil
+	return ui.SecurityHeaders(mux), nil
 }
 
 // ready answers 200 only if a webhook could be stored now: the store

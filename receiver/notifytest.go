@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
@@ -18,23 +20,23 @@ import (
 // outbox, and reports each result. It proves the runbook's readiness item
 // "notification channel tested" and exits 1 if any channel failed.
 func NotifyTestCommand(ctx context.Context, env cli.Env) int {
-	fs := cli.NewFlagSet("notify test", env)
-	configFile := fs.String("config.file", "receiver.yml", "receiver configuration file")
-	timeout := fs.Duration("timeout", 30*time.Second, "time limit for each channel")
-	if err := fs.Parse(env.Args); err != nil {
-		return 2
+	app := cli.NewApp(env, "notify test", "Send a test notification through each configured channel (or the named ones) and report each result.")
+	configFile := app.Flag("config.file", "Receiver configuration file.").Default("receiver.yml").String()
+	var timeout model.Duration
+	cli.DurationVar(app.Flag("timeout", "Time limit for each channel."), "30s", &timeout)
+	channelArgs := app.Arg("channel", "Channels to test (default: all).").Strings()
+	if _, code, done := app.Parse(); done {
+		return code
 	}
 	cfg, err := config.Load(*configFile)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
+		return app.Fail(err)
 	}
 	channels, err := notify.Build(cfg.Notify.Channels)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
+		return app.Fail(err)
 	}
-	names := fs.Args()
+	names := *channelArgs
 	if len(names) == 0 {
 		for name := range channels {
 			names = append(names, name)
@@ -53,7 +55,7 @@ func NotifyTestCommand(ctx context.Context, env cli.Env) int {
 			failed++
 			continue
 		}
-		if err := sendTest(ctx, ch, cfg.ExternalURL, *timeout); err != nil {
+		if err := sendTest(ctx, ch, cfg.ExternalURL, time.Duration(timeout)); err != nil {
 			fmt.Fprintf(env.Stdout, "%-20s FAILED: %v\n", name, err)
 			failed++
 			continue

@@ -2,15 +2,14 @@ package receiver
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/golive-ops/golive/internal/cli"
@@ -20,61 +19,52 @@ import (
 	"github.com/golive-ops/golive/receiver/store/postgres"
 )
 
+// DefaultListenAddress is where the receiver listens unless told otherwise.
+const DefaultListenAddress = "127.0.0.1:9470"
+
 // flags are `golive receiver`'s command line.
 type flags struct {
 	configFile string
-	listen     string
-	webConfig  string
 	check      bool
-	log        cli.LogFlags
-}
-
-func parseFlags(env cli.Env) (*flags, error) {
-	f := &flags{}
-	fs := cli.NewFlagSet("receiver", env)
-	fs.StringVar(&f.configFile, "config.file", "receiver.yml", "receiver configuration file")
-	fs.StringVar(&f.listen, "web.listen-address", "127.0.0.1:9470", "address to listen on for webhooks, the API, the UI and /metrics")
-	fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web config (TLS, basic auth) for the listener")
-	fs.BoolVar(&f.check, "config.check", false, "check the configuration (and web config) and exit")
-	f.log.Register(fs)
-	if err := fs.Parse(env.Args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	return f, nil
+	web        *web.FlagConfig
+	log        *promslog.Config
 }
 
 // Command runs `golive receiver`.
 func Command(ctx context.Context, env cli.Env) int {
-	f, err := parseFlags(env)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	app := cli.NewApp(env, "receiver", "Receive Alertmanager webhooks and turn them into graded incidents.")
+	f := &flags{}
+	app.Flag("config.file", "Receiver configuration file.").Default("receiver.yml").StringVar(&f.configFile)
+	app.Flag("config.check", "Check the configuration (and web config) and exit.").BoolVar(&f.check)
+	f.web = cli.AddWebFlags(app, DefaultListenAddress)
+	f.log = cli.AddLogFlags(app)
+	if _, code, done := app.Parse(); done {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "golive receiver:", err)
-		return 2
-	}
-	logger, err := f.log.Logger(env.Stderr)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "golive receiver:", err)
-		return 2
-	}
+	logger := cli.Logger(f.log, env.Stderr)
 	cfg, err := loadChecked(f)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "golive receiver:", err)
-		return 1
+		return app.Fail(err)
 	}
 	if f.check {
-		fmt.Fprintf(env.Stdout, "%s: OK\n", f.configFile)
-		return 0
+		fmt.Fprintf(env.Stdout, "OK: %s (storage, auth, grading, SLA and on-call parsed; secrets read; %d notification channels built; web config %s)\n",
+			f.configFile, len(cfg.Notify.Channels), orNone(*f.web.WebConfigFile))
+		return cli.ExitOK
 	}
+	logger.Info("Starting golive receiver", "version", version.Info())
+	logger.Info("Build context", "build_context", version.BuildContext())
 	if err := run(ctx, f, cfg, logger); err != nil {
 		logger.Error("receiver stopped", "err", err)
-		return 1
+		return cli.ExitFailure
 	}
-	return 0
+	return cli.ExitOK
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // loadChecked is LoadChecked plus the web config, so --config.check fails
@@ -84,8 +74,8 @@ func loadChecked(f *flags) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.webConfig != "" {
-		if err := web.Validate(f.webConfig); err != nil {
+	if webConfig := *f.web.WebConfigFile; webConfig != "" {
+		if err := web.Validate(webConfig); err != nil {
 			return nil, fmt.Errorf("--web.config.file: %w", err)
 		}
 	}
@@ -118,16 +108,16 @@ func LoadChecked(path string) (*config.Config, error) {
 
 func run(ctx context.Context, f *flags, cfg *config.Config, logger *slog.Logger) error {
 	warnInsecure(cfg, logger)
-	app, err := New(ctx, Options{Config: cfg, Logger: logger, WebConfigFile: f.webConfig, ConfigFile: f.configFile})
+	app, err := New(ctx, Options{Config: cfg, Logger: logger, WebConfigFile: *f.web.WebConfigFile, ConfigFile: f.configFile})
 	if err != nil {
 		return err
 	}
 	defer app.Close()
 	stopReloads := reloadOnSIGHUP(ctx, app)
 	defer stopReloads()
-	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", f.listen)
+	l, err := cli.Listen(ctx, f.web)
 	if err != nil {
-		return fmt.Errorf("--web.listen-address: %w", err)
+		return err
 	}
 	storage := "sqlite " + func() string {
 		if cfg.Storage.SQLite != nil {

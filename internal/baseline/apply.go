@@ -93,6 +93,18 @@ func Apply(t *thresholds.Thresholds, b *Baseline) ([]Change, error) {
 	return changes, nil
 }
 
+// Round rounds a derived level for people: percentages to 0.1, seconds to
+// three significant digits, anything else unchanged.
+func Round(v float64, unit string) float64 {
+	switch unit {
+	case UnitPercent:
+		return roundPercent(v)
+	case UnitSeconds:
+		return roundSeconds(v)
+	}
+	return v
+}
+
 func roundPercent(v float64) float64 { return math.Round(v*10) / 10 }
 
 func roundSeconds(v float64) float64 {

@@ -25,6 +25,17 @@ type Options struct {
 	RateWindow time.Duration
 	Selectors  Selectors
 	Guards     Guards
+	// Progress, when set, is called after each quantity is sampled: a week
+	// at a 1m step is a few dozen range queries and can take a while.
+	Progress func(p Progress)
+}
+
+// Progress reports how far Collect is.
+type Progress struct {
+	Done, Total int
+	Quantity    string // title of the quantity just sampled
+	Series      int
+	Elapsed     time.Duration
 }
 
 // Baseline is the result: statistics per quantity and the thresholds derived
@@ -89,7 +100,9 @@ func Collect(ctx context.Context, q Querier, server string, opts Options) (*Base
 		Guards:    opts.Guards,
 	}
 	rate := model.Duration(opts.RateWindow).String()
-	for _, qt := range Quantities() {
+	started := time.Now()
+	quantities := Quantities()
+	for i, qt := range quantities {
 		query := qt.Query(opts.Selectors, rate)
 		series, warnings, err := q.QueryRange(ctx, query, opts.Start, opts.End, opts.Step)
 		b.Warnings = append(b.Warnings, warnings...)
@@ -98,6 +111,9 @@ func Collect(ctx context.Context, q Querier, server string, opts Options) (*Base
 		}
 		res := summarizeSeries(qt, query, series)
 		b.Quantities = append(b.Quantities, res)
+		if opts.Progress != nil {
+			opts.Progress(Progress{Done: i + 1, Total: len(quantities), Quantity: qt.Title, Series: len(series), Elapsed: time.Since(started)})
+		}
 		if qt.Derive != nil {
 			b.Derivations = append(b.Derivations, qt.Derive(res.All, opts.Guards))
 		}

@@ -75,8 +75,8 @@ func testCommand(t *testing.T, s *synth, url string) {
 	}{
 		{"host.cpu.warning_percent", got.Host.CPU.WarningPercent, roundPercent(math.Min(100, math.Max(g.CPUWarningFloor, cpu.Mean+2*cpu.Stdev)))},
 		{"host.cpu.critical_percent", got.Host.CPU.CriticalPercent, roundPercent(math.Min(100, math.Max(g.CPUCriticalFloor, cpu.Mean+3*cpu.Stdev)))},
-		{"host.memory.warning_percent", got.Host.Memory.WarningPercent, roundPercent(math.Min(85, mem.Mean+10))},
-		{"host.memory.critical_percent", got.Host.Memory.CriticalPercent, roundPercent(math.Min(95, mem.Mean+20))},
+		{"host.memory.warning_percent", got.Host.Memory.WarningPercent, roundPercent(math.Max(g.MemoryWarningFloor, math.Min(85, mem.Mean+10)))},
+		{"host.memory.critical_percent", got.Host.Memory.CriticalPercent, roundPercent(math.Max(g.MemoryCriticalFloor, math.Min(95, mem.Mean+20)))},
 		{"application.latency_p95.warning_seconds", got.Application.LatencyP95.WarningSeconds, roundSeconds(lat.P95 * 1.5)},
 		{"application.latency_p95.critical_seconds", got.Application.LatencyP95.CriticalSeconds, roundSeconds(lat.P95 * 2)},
 		{"application.error_rate.warning_percent", got.Application.ErrorRate.WarningPercent, roundPercent(math.Max(5, 2*errs.Mean))},
@@ -141,8 +141,42 @@ func testCommandNoData(t *testing.T, s *synth, url string) {
 	if code != exitError || !strings.Contains(stderr, "no samples for any quantity") {
 		t.Fatalf("exit %d, stderr %q; want %d and a no-samples error", code, stderr, exitError)
 	}
+	if !strings.Contains(stderr, `node={job="nope"}`) || strings.Contains(stderr, "{Node:") {
+		t.Errorf("the selectors are not named readably: %s", stderr)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "b.json")); !os.IsNotExist(err) {
 		t.Errorf("baseline written although there was no data (stat: %v)", err)
+	}
+}
+
+// Data but too few samples everywhere: the baseline and the report say why,
+// no thresholds file is written, and the exit status is 1. Progress is
+// logged per quantity.
+func testCommandNothingDerived(t *testing.T, s *synth, url string) {
+	dir := t.TempDir()
+	out, thr := filepath.Join(dir, "b.json"), filepath.Join(dir, "thresholds.yml")
+	args := append([]string{"--prometheus.url", url, "--out", out, "--thresholds.out", thr, "--guard.min-samples", "100000",
+		"--selector.node", testSelectors.Node, "--selector.app", testSelectors.App}, windowArgs(s)...)
+	code, stdout, stderr := runCommand(t, args...)
+	if code != exitError || !strings.Contains(stderr, "no threshold could be derived") {
+		t.Fatalf("exit %d, stderr %q; want %d and nothing derived", code, stderr, exitError)
+	}
+	if !strings.Contains(stdout, "NOT DERIVED") || !strings.Contains(stdout, "need at least 100000") {
+		t.Errorf("report does not say why:\n%s", stdout)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("baseline JSON not written: %v", err)
+	}
+	if _, err := os.Stat(thr); !os.IsNotExist(err) {
+		t.Errorf("thresholds file written although nothing was derived (stat: %v)", err)
+	}
+	for _, want := range []string{`msg=sampled quantity="Host CPU utilisation" done=1 of=`, "source=command.go:"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("progress log lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "reason=\"[") {
+		t.Errorf("a Go slice in the log: %s", stderr)
 	}
 }
 
@@ -165,9 +199,9 @@ func TestCommandRejectsBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no url", nil, exitUsage, "--prometheus.url is required"},
+		{"no url", nil, exitUsage, "required flag(s) '--prometheus.url' not provided"},
 		{"url without scheme", []string{"--prometheus.url", "localhost:9090"}, exitUsage, "--prometheus.url"},
-		{"unknown flag", append(url, "--windw", "1h"), exitUsage, "flag provided but not defined"},
+		{"unknown flag", append(url, "--windw", "1h"), exitUsage, "unknown long flag '--windw'"},
 		{"bad window", append(url, "--window", "a week"), exitUsage, "--window"},
 		{"zero window", append(url, "--window", "0s"), exitUsage, "--window must be positive"},
 		{"step longer than window", append(url, "--window", "1h", "--step", "2h"), exitUsage, "longer than --window"},
@@ -175,10 +209,10 @@ func TestCommandRejectsBadInput(t *testing.T) {
 		{"braces in selector", append(url, "--selector.node", `{job="node"}`), exitUsage, "node selector"},
 		{"bad selector", append(url, "--selector.app", `job=app`), exitUsage, "app selector"},
 		{"bad guards", append(url, "--guard.cpu-warning-floor", "90"), exitUsage, "--guard"},
-		{"missing thresholds file", append(url, "--thresholds.in", filepath.Join(dir, "none.yml")), exitUsage, "--thresholds.in"},
-		{"invalid thresholds file", append(url, "--thresholds.in", badThresholds), exitUsage, "warning_percnt"},
+		{"missing thresholds file", append(url, "--thresholds.in", filepath.Join(dir, "none.yml")), exitError, "--thresholds.in"},
+		{"invalid thresholds file", append(url, "--thresholds.in", badThresholds), exitError, "warning_percnt"},
 		{"both on stdout", append(url, "--out", "-"), exitUsage, "cannot both be"},
-		{"stray argument", append(url, "extra"), exitUsage, "unexpected arguments"},
+		{"stray argument", append(url, "extra"), exitUsage, "unexpected extra"},
 		{"unreachable", []string{"--prometheus.url", dead, "--out", filepath.Join(dir, "b.json"), "--query.timeout", "5s"}, exitError, "unreachable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,15 +16,19 @@ type Guards struct {
 	// 5%, which would page on any cron job.
 	CPUWarningFloor  float64 `json:"cpu_warning_floor"`
 	CPUCriticalFloor float64 `json:"cpu_critical_floor"`
+	// MemoryWarningFloor and MemoryCriticalFloor (percent) do the same for
+	// memory: an idle host at 4% would otherwise get a 14% warning.
+	MemoryWarningFloor  float64 `json:"memory_warning_floor"`
+	MemoryCriticalFloor float64 `json:"memory_critical_floor"`
 }
 
 // DefaultGuards are the guards the baseline applies. 30 samples is the
-// usual minimum for a mean and σ to mean anything (half an hour at the default 1m step). The CPU floors, 70% and
-// 85%, are where the runbook's own dashboard turns CPU yellow and red (R3.5),
-// so a derived CPU threshold is never stricter than what people already read
-// as "busy".
+// usual minimum for a mean and σ to mean anything (half an hour at the
+// default 1m step). The floors are where the runbook's own dashboard turns
+// yellow and red (R3.5): CPU 70% and 85%, memory 75% and 90%, so a derived
+// threshold is never stricter than what people already read as "busy".
 func DefaultGuards() Guards {
-	return Guards{MinSamples: 30, CPUWarningFloor: 70, CPUCriticalFloor: 85}
+	return Guards{MinSamples: 30, CPUWarningFloor: 70, CPUCriticalFloor: 85, MemoryWarningFloor: 75, MemoryCriticalFloor: 90}
 }
 
 // Validate checks that the guards are usable together.
@@ -38,6 +42,12 @@ func (g Guards) Validate() error {
 		return fmt.Errorf("CPU critical floor must be within 0..100, got %g", g.CPUCriticalFloor)
 	case g.CPUWarningFloor >= g.CPUCriticalFloor:
 		return fmt.Errorf("CPU warning floor %g must be below the critical floor %g", g.CPUWarningFloor, g.CPUCriticalFloor)
+	case g.MemoryWarningFloor < 0 || g.MemoryWarningFloor > 85:
+		return fmt.Errorf("memory warning floor must be within 0..85 (the runbook's cap), got %g", g.MemoryWarningFloor)
+	case g.MemoryCriticalFloor < 0 || g.MemoryCriticalFloor > 95:
+		return fmt.Errorf("memory critical floor must be within 0..95 (the runbook's cap), got %g", g.MemoryCriticalFloor)
+	case g.MemoryWarningFloor >= g.MemoryCriticalFloor:
+		return fmt.Errorf("memory warning floor %g must be below the critical floor %g", g.MemoryWarningFloor, g.MemoryCriticalFloor)
 	}
 	return nil
 }
@@ -97,7 +107,8 @@ func DeriveCPU(s Summary, g Guards) Derivation {
 	return d.finishPercent(s)
 }
 
-// DeriveMemory derives memory levels: warning = min(85, mean + 10), critical = min(95, mean + 20).
+// DeriveMemory derives memory levels: warning = min(85, mean + 10), critical
+// = min(95, mean + 20), raised to the memory floors.
 func DeriveMemory(s Summary, g Guards) Derivation {
 	d := Derivation{Quantity: QMemory, Unit: UnitPercent, Formula: "warning = min(85, mean + 10), critical = min(95, mean + 20)"}
 	if !d.checkSamples(s, g) {
@@ -108,6 +119,8 @@ func DeriveMemory(s Summary, g Guards) Derivation {
 	}
 	d.Warning = d.capAt("warning", s.Mean+10, 85, "the runbook's limit")
 	d.Critical = d.capAt("critical", s.Mean+20, 95, "the runbook's limit")
+	d.Warning = d.raiseToFloor("warning", d.Warning, g.MemoryWarningFloor)
+	d.Critical = d.raiseToFloor("critical", d.Critical, g.MemoryCriticalFloor)
 	return d.finishPercent(s)
 }
 
@@ -174,6 +187,13 @@ func (d *Derivation) finish(s Summary) Derivation {
 	}
 	if d.Warning >= d.Critical {
 		return d.refuse("warning %.4g is not below critical %.4g after the guards", d.Warning, d.Critical)
+	}
+	// Round as the thresholds file will hold them (percent to 0.1, seconds
+	// to 3 significant digits), so the JSON, the report and the file agree
+	// and nobody reads 4.199999999999999; keep the exact values if rounding
+	// would merge the two levels.
+	if w, c := Round(d.Warning, d.Unit), Round(d.Critical, d.Unit); w < c {
+		d.Warning, d.Critical = w, c
 	}
 	if d.Warning <= s.Mean {
 		d.note("warning %.4g is at or below the baseline mean %.4g: it will fire under normal load", d.Warning, s.Mean)

@@ -10,6 +10,24 @@ func summary(mean, stdev, p95 float64) Summary {
 	return Summary{Count: 100, Mean: mean, Median: mean, Min: mean - 2*stdev, Max: mean + 2*stdev, Stdev: stdev, P95: p95}
 }
 
+// Levels are rounded as the thresholds file will hold them, so the JSON and
+// the report never show 12.299999999999999.
+func TestDerivedLevelsAreRounded(t *testing.T) {
+	g := DefaultGuards()
+	if d := DeriveErrorRate(summary(4.1, 1, 0), g); d.Warning != 8.2 || d.Critical != 12.3 {
+		t.Errorf("error rate %v / %v, want exactly 8.2 / 12.3", d.Warning, d.Critical)
+	}
+	if d := DeriveLatency(summary(0.2, 0.05, 0.123456), g); d.Warning != 0.185 || d.Critical != 0.247 {
+		t.Errorf("latency %v / %v, want 0.185 / 0.247", d.Warning, d.Critical)
+	}
+	// Rounding never merges two levels a hair apart.
+	tight := Summary{Count: 100, Mean: 60, Min: 59, Max: 61, Stdev: 0.01}
+	g.CPUWarningFloor, g.CPUCriticalFloor = 0, 0.01
+	if d := DeriveCPU(tight, g); !d.Applied || d.Warning >= d.Critical {
+		t.Errorf("tight CPU %+v", d)
+	}
+}
+
 func TestDerive(t *testing.T) {
 	g := DefaultGuards()
 	for _, tc := range []struct {
@@ -30,12 +48,13 @@ func TestDerive(t *testing.T) {
 		{"cpu too few samples", DeriveCPU, Summary{Count: 10, Mean: 40, Min: 30, Max: 50, Stdev: 5}, false, 0, 0, "only 10 samples, need at least 30"},
 		{"cpu no samples", DeriveCPU, Summary{Dropped: 5}, false, 0, 0, "no samples"},
 
-		// Memory: min(85, mean + 10) / min(95, mean + 20).
-		{"memory plain", DeriveMemory, summary(50, 3, 0), true, 60, 70, ""},
-		{"memory capped", DeriveMemory, summary(70, 3, 0), true, 80, 90, ""},
+		// Memory: min(85, mean + 10) / min(95, mean + 20), floors 75 / 90.
+		{"memory plain", DeriveMemory, summary(68, 3, 0), true, 78, 90, "critical raised from 88.00 to the floor 90"},
+		{"memory busy", DeriveMemory, summary(72, 3, 0), true, 82, 92, ""},
+		{"memory idle host gets the floors", DeriveMemory, summary(4, 1, 0), true, 75, 90, "warning raised from 14.00 to the floor 75"},
 		{"memory warning capped at 85", DeriveMemory, summary(78, 3, 0), true, 85, 95, "warning capped at 85"},
 		{"memory above the cap already", DeriveMemory, summary(90, 1, 0), true, 85, 95, "will fire under normal load"},
-		{"memory flat is derived with a note", DeriveMemory, Summary{Count: 100, Mean: 40, Min: 40, Max: 40}, true, 50, 60, "the series is flat"},
+		{"memory flat is derived with a note", DeriveMemory, Summary{Count: 100, Mean: 70, Min: 70, Max: 70}, true, 80, 90, "the series is flat"},
 
 		// Latency: p95 × 1.5 / p95 × 2 (seconds).
 		{"latency", DeriveLatency, summary(0.2, 0.05, 0.4), true, 0.6, 0.8, ""},

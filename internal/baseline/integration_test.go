@@ -27,6 +27,7 @@ func TestAgainstPrometheus(t *testing.T) {
 	t.Run("command", func(t *testing.T) { testCommand(t, s, url) })
 	t.Run("command with the thresholds' job selectors", func(t *testing.T) { testCommandDefaultSelectors(t, s, url) })
 	t.Run("no matching series", func(t *testing.T) { testCommandNoData(t, s, url) })
+	t.Run("nothing derived", func(t *testing.T) { testCommandNothingDerived(t, s, url) })
 }
 
 func testCollect(t *testing.T, s *synth, url string) {
@@ -81,11 +82,11 @@ func testCollect(t *testing.T, s *synth, url string) {
 	d, _ := b.Derivation(QCPU)
 	wantWarn := math.Min(100, math.Max(DefaultGuards().CPUWarningFloor, cpu.Mean+2*cpu.Stdev))
 	wantCrit := math.Min(100, math.Max(DefaultGuards().CPUCriticalFloor, cpu.Mean+3*cpu.Stdev))
-	if !d.Applied || !near(d.Warning, wantWarn) || !near(d.Critical, wantCrit) {
+	if !d.Applied || d.Warning != roundPercent(wantWarn) || d.Critical != roundPercent(wantCrit) {
 		t.Errorf("CPU derivation = %+v, want warning %v critical %v", d, wantWarn, wantCrit)
 	}
 	lat := refSummary(expected0(s, QLatencyP95)[0])
-	if d, _ := b.Derivation(QLatencyP95); !d.Applied || !near(d.Warning, 1.5*lat.P95) || !near(d.Critical, 2*lat.P95) {
+	if d, _ := b.Derivation(QLatencyP95); !d.Applied || d.Warning != roundSeconds(1.5*lat.P95) || d.Critical != roundSeconds(2*lat.P95) {
 		t.Errorf("latency derivation = %+v, want %v / %v", d, 1.5*lat.P95, 2*lat.P95)
 	}
 }

@@ -37,6 +37,11 @@ type Selectors struct {
 	AppErrors string `json:"app_errors"`
 }
 
+// String renders the selectors for messages: node={job=~"node"}, ...
+func (s Selectors) String() string {
+	return fmt.Sprintf("node={%s}, app={%s}, postgres={%s}, redis={%s}, app-errors={%s}", s.Node, s.App, s.Postgres, s.Redis, s.AppErrors)
+}
+
 // Quantity is one thing the baseline measures: a PromQL expression over
 // exporter-compatible metric names, and optionally how thresholds are derived
 // from its statistics.

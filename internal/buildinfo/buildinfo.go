@@ -1,61 +1,54 @@
-// Package buildinfo reports the version golive was built from, set by the
-// linker (-X) in the Makefile and falling back to the module build info.
+// Package buildinfo reports the version golive was built from through
+// prometheus/common/version, as every Prometheus component does: the
+// Makefile sets version.Version, Revision, Branch, BuildUser and BuildDate
+// with -ldflags -X; a plain `go build` falls back to the module version and
+// the VCS revision Go records.
 package buildinfo
 
 import (
-	"fmt"
-	"runtime"
 	"runtime/debug"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
 )
 
-// Set by -ldflags "-X github.com/golive-ops/golive/internal/buildinfo.Version=...".
-var (
-	Version  = ""
-	Revision = ""
-)
+// Program names golive in --version output and in golive_build_info.
+const Program = "golive"
 
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+var fill sync.Once
 
-func revision() string {
-	if Revision != "" {
-		return Revision
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
+// fillDefaults gives a binary built without the Makefile's -X flags a
+// version anyway ("dev" or the module version from `go install ...@v1.2.3`).
+func fillDefaults() {
+	fill.Do(func() {
+		if version.Version != "" {
+			return
 		}
-	}
-	return "unknown"
-}
-
-// Print returns a one-line version string for --version output.
-func Print(program string) string {
-	return fmt.Sprintf("%s version %s (revision %s, %s)", program, version(), revision(), runtime.Version())
-}
-
-// Collector returns golive_build_info{version,revision,goversion} = 1.
-func Collector() prometheus.Collector {
-	g := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "golive_build_info",
-		Help: "A metric with a constant '1' value labeled by version, revision and goversion from which golive was built.",
-		ConstLabels: prometheus.Labels{
-			"version":   version(),
-			"revision":  revision(),
-			"goversion": runtime.Version(),
-		},
+		version.Version = "dev"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version.Version = bi.Main.Version
+		}
 	})
-	g.Set(1)
-	return g
+}
+
+// Print returns the --version text for program (the first line is
+// "<program>, version <v> (branch: <b>, revision: <r>)").
+func Print(program string) string {
+	fillDefaults()
+	return version.Print(program)
+}
+
+// Collector returns golive_build_info{version, revision, branch, goversion,
+// goos, goarch, tags} = 1.
+func Collector() prometheus.Collector {
+	fillDefaults()
+	return versioncollector.NewCollector(Program)
+}
+
+// Version is the version golive reports.
+func Version() string {
+	fillDefaults()
+	return version.Version
 }

@@ -1,14 +1,18 @@
 // Package checkconfig is `golive check-config`: one command that checks
 // every kind of file golive reads, each through the same path its own
-// command uses at start, so a file that passes here also starts.
+// command uses at start, so a file that passes here also starts. Like
+// promtool it takes the files as arguments; the kind of each comes from its
+// keys, or from a prefix (exporter:FILE) when the keys do not tell.
 package checkconfig
 
 import (
+	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
+	"os"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/golive-ops/golive/exporter"
 	"github.com/golive-ops/golive/internal/cli"
@@ -16,59 +20,169 @@ import (
 	"github.com/golive-ops/golive/receiver"
 )
 
-// files collects a repeatable flag.
-type files []string
+// Kinds of file check-config knows.
+const (
+	kindExporter   = "exporter"
+	kindReceiver   = "receiver"
+	kindThresholds = "thresholds"
+)
 
-func (f *files) String() string     { return strings.Join(*f, ",") }
-func (f *files) Set(v string) error { *f = append(*f, v); return nil }
+var kinds = []string{kindExporter, kindReceiver, kindThresholds}
 
 // Command runs `golive check-config`.
 func Command(ctx context.Context, env cli.Env) int {
-	fs := cli.NewFlagSet("check-config", env)
-	var exporters, receivers, thresholdFiles files
-	fs.Var(&exporters, "exporter", "an exporter config to check (repeatable)")
-	fs.Var(&receivers, "receiver", "a receiver config to check, secrets and notification channels included (repeatable)")
-	fs.Var(&thresholdFiles, "thresholds", "a thresholds file to check (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: golive check-config [--exporter FILE]... [--receiver FILE]... [--thresholds FILE]...")
-		fs.PrintDefaults()
+	app := cli.NewApp(env, "check-config", "Check exporter, receiver and thresholds files, each as its command would at start.\n\n"+
+		"The kind of each FILE comes from its keys; prefix it (exporter:FILE, receiver:FILE, thresholds:FILE) to say it.")
+	var exporters, receivers, thresholdFiles []string
+	app.Flag("exporter", "An exporter config to check (repeatable; same as exporter:FILE).").PlaceHolder("FILE").StringsVar(&exporters)
+	app.Flag("receiver", "A receiver config to check, secrets and notification channels included (repeatable).").PlaceHolder("FILE").StringsVar(&receivers)
+	app.Flag("thresholds", "A thresholds file to check (repeatable).").PlaceHolder("FILE").StringsVar(&thresholdFiles)
+	var args []string
+	app.Arg("file", "Files to check, each FILE or KIND:FILE (KIND: exporter, receiver, thresholds).").StringsVar(&args)
+	if _, code, done := app.Parse(); done {
+		return code
 	}
-	if err := fs.Parse(env.Args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "golive check-config: unexpected argument %q: name each file with --exporter, --receiver or --thresholds\n", fs.Arg(0))
-		return 2
-	}
-	if len(exporters)+len(receivers)+len(thresholdFiles) == 0 {
-		fs.Usage()
-		return 2
-	}
-	failed := 0
-	check := func(run func(context.Context, cli.Env) int, file string) {
-		if run(ctx, cli.Env{Args: []string{"--config.file", file, "--config.check"}, Stdout: env.Stdout, Stderr: env.Stderr}) != 0 {
-			failed++
-		}
-	}
+	type job struct{ kind, file, why string }
+	var jobs []job
 	for _, f := range exporters {
-		check(exporter.Command, f)
+		jobs = append(jobs, job{kindExporter, f, "--exporter"})
 	}
 	for _, f := range receivers {
-		check(receiver.Command, f)
+		jobs = append(jobs, job{kindReceiver, f, "--receiver"})
 	}
 	for _, f := range thresholdFiles {
-		if _, err := thresholds.Load(f); err != nil {
-			fmt.Fprintf(env.Stderr, "golive check-config: %v\n", err)
-			failed++
+		jobs = append(jobs, job{kindThresholds, f, "--thresholds"})
+	}
+	for _, a := range args {
+		if kind, file, ok := strings.Cut(a, ":"); ok && contains(kinds, kind) {
+			jobs = append(jobs, job{kind, file, "named " + kind + ":"})
 			continue
 		}
-		fmt.Fprintf(env.Stdout, "%s: OK\n", f)
+		jobs = append(jobs, job{"", a, ""})
+	}
+	if len(jobs) == 0 {
+		return app.Usage(fmt.Errorf("no file to check: give FILE... (or --exporter, --receiver, --thresholds)"))
+	}
+	failed := 0
+	for _, j := range jobs {
+		if j.kind == "" {
+			kind, err := detect(j.file)
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "Checking %s\n  FAILED: %v\n", j.file, err)
+				failed++
+				continue
+			}
+			j.kind, j.why = kind, "from its keys"
+		}
+		fmt.Fprintf(env.Stdout, "Checking %s (%s config, %s)\n", j.file, j.kind, j.why)
+		if err := check(ctx, j.kind, j.file, env); err != nil {
+			fmt.Fprintf(env.Stderr, "  FAILED: %s\n", indent(err.Error()))
+			failed++
+		}
 	}
 	if failed > 0 {
-		return 1
+		fmt.Fprintf(env.Stderr, "%d of %d files failed\n", failed, len(jobs))
+		return cli.ExitFailure
 	}
-	return 0
+	return cli.ExitOK
+}
+
+// check runs kind's own start-up checks on file and prints what passed.
+func check(ctx context.Context, kind, file string, env cli.Env) error {
+	if kind == kindThresholds {
+		if _, err := thresholds.Load(file); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, "  SUCCESS: thresholds parsed and validated (every value in range, every job pattern a valid regular expression)")
+		return nil
+	}
+	run := exporter.Command
+	if kind == kindReceiver {
+		run = receiver.Command
+	}
+	var out, errb bytes.Buffer
+	code := run(ctx, cli.Env{Args: []string{"--config.file", file, "--config.check"}, Stdout: &out, Stderr: &errb})
+	if code != 0 {
+		return fmt.Errorf("%s", strings.TrimSpace(strings.TrimPrefix(errb.String(), "golive "+kind+": ")))
+	}
+	fmt.Fprintf(env.Stdout, "  SUCCESS: %s\n", strings.TrimSpace(strings.TrimPrefix(out.String(), "OK: ")))
+	return nil
+}
+
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Top-level keys only one kind of file has.
+var (
+	receiverKeys   = []string{"external_url", "storage", "webhook", "auth", "incidents", "grading", "sla", "oncall", "notify"}
+	exporterKeys   = []string{"global", "modules"}
+	thresholdsKeys = []string{"runbook_url", "jobs", "application", "exporter"}
+	// Both the exporter and thresholds have these: the exporter lists
+	// instances (a sequence), thresholds set limits (a mapping).
+	sharedKeys = []string{"postgres", "redis", "probes", "backups", "sql_checks", "services", "host"}
+)
+
+// detect tells the kind of file from its top-level keys.
+func detect(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return "", fmt.Errorf("%w (name its kind to see the full check: exporter:%s, receiver:%s or thresholds:%s)", err, path, path, path)
+	}
+	votes := map[string]bool{}
+	if len(doc.Content) > 0 && doc.Content[0].Kind == yaml.MappingNode {
+		root := doc.Content[0]
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			key, value := root.Content[i].Value, root.Content[i+1]
+			switch {
+			case contains(receiverKeys, key):
+				votes[kindReceiver] = true
+			case contains(exporterKeys, key):
+				votes[kindExporter] = true
+			case contains(thresholdsKeys, key):
+				votes[kindThresholds] = true
+			case contains(sharedKeys, key):
+				if k := sharedKind(key, value); k != "" {
+					votes[k] = true
+				}
+			}
+		}
+	}
+	if len(votes) == 1 {
+		for k := range votes {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("cannot tell what kind of file this is from its keys: name it exporter:%s, receiver:%s or thresholds:%s", path, path, path)
+}
+
+// sharedKind tells exporter from thresholds by a shared key's value.
+func sharedKind(key string, v *yaml.Node) string {
+	switch {
+	case v.Kind == yaml.SequenceNode:
+		return kindExporter
+	case v.Kind != yaml.MappingNode:
+		return ""
+	case key == "host" || key == "services":
+		for i := 0; i < len(v.Content); i += 2 {
+			switch v.Content[i].Value {
+			case "cpu", "memory", "disk", "down", "failed":
+				return kindThresholds
+			case "enabled", "collectors", "paths", "filesystem", "diskstats", "netdev", "services", "backend":
+				return kindExporter
+			}
+		}
+	}
+	return ""
 }

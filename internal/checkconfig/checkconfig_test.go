@@ -32,8 +32,47 @@ func TestCommittedConfigsPass(t *testing.T) {
 		"--exporter", filepath.Join(repo, "deploy/examples/exporter.yml"),
 		"--receiver", filepath.Join(repo, "deploy/examples/receiver.yml"),
 		"--thresholds", filepath.Join(repo, "rules/thresholds.yml"))
-	if code != 0 || strings.Count(out, "OK") != 3 {
+	if code != 0 || strings.Count(out, "SUCCESS") != 3 {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// As promtool: files are arguments, their kind comes from their keys, and
+// each gets a line saying what was checked.
+func TestPositionalFilesByContent(t *testing.T) {
+	code, out := run(t,
+		filepath.Join(repo, "deploy/examples/exporter.yml"),
+		filepath.Join(repo, "deploy/examples/receiver.yml"),
+		filepath.Join(repo, "rules/thresholds.yml"))
+	for _, want := range []string{
+		"Checking ../../deploy/examples/exporter.yml (exporter config, from its keys)\n  SUCCESS: ../../deploy/examples/exporter.yml (",
+		"Checking ../../deploy/examples/receiver.yml (receiver config, from its keys)\n  SUCCESS: ../../deploy/examples/receiver.yml (storage",
+		"Checking ../../rules/thresholds.yml (thresholds config, from its keys)\n  SUCCESS: thresholds parsed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+
+	hostOnly := write(t, "host.yml", "host: {enabled: true}\n")
+	if code, out := run(t, hostOnly); code != 0 || !strings.Contains(out, "(exporter config, from its keys)") {
+		t.Errorf("host-only exporter config: exit %d\n%s", code, out)
+	}
+	ambiguous := write(t, "empty.yml", "# nothing yet\n")
+	if code, out := run(t, ambiguous); code != 1 || !strings.Contains(out, "name it exporter:"+ambiguous) {
+		t.Errorf("a file of no kind: exit %d\n%s", code, out)
+	}
+	if code, out := run(t, "exporter:"+ambiguous); code != 0 || !strings.Contains(out, "(exporter config, named exporter:)") {
+		t.Errorf("exporter:FILE: exit %d\n%s", code, out)
+	}
+	if code, out := run(t, "thresholds:"+hostOnly); code != 1 || !strings.Contains(out, "FAILED") {
+		t.Errorf("an exporter config named as thresholds: exit %d\n%s", code, out)
+	}
+	if code, _ := run(t); code != 2 {
+		t.Errorf("no file: exit %d, want 2", code)
 	}
 }
 
@@ -63,7 +102,7 @@ func TestUsageErrors(t *testing.T) {
 	if code, _ := run(t); code != 2 {
 		t.Errorf("no files: exit %d, want 2", code)
 	}
-	if code, out := run(t, "exporter.yml"); code != 2 || !strings.Contains(out, "--exporter") {
-		t.Errorf("positional file: exit %d, %q", code, out)
+	if code, out := run(t, "--exporters=x.yml"); code != 2 || !strings.Contains(out, "unknown long flag '--exporters'") {
+		t.Errorf("a misspelt flag: exit %d, %q", code, out)
 	}
 }

@@ -32,23 +32,18 @@ type Options struct {
 // Command runs "golive generate".
 func Command(ctx context.Context, env cli.Env) int {
 	var o Options
-	flags := cli.NewFlagSet("generate", env)
-	flags.StringVar(&o.Thresholds, "thresholds", "rules/thresholds.yml", "thresholds file")
-	flags.StringVar(&o.RulesDir, "rules.dir", "rules", "directory of the generated rule files (their tests go to tests/ inside it)")
-	flags.StringVar(&o.DocsDir, "docs.dir", "docs", "directory of the generated alert runbooks (runbooks.md)")
-	flags.StringVar(&o.DashboardsDir, "dashboards.dir", "dashboards", "directory of the generated dashboards")
-	flags.BoolVar(&o.Check, "check", false, "write nothing; list the files that would change and exit 1 if any")
-	if err := flags.Parse(env.Args); err != nil {
-		return 2
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "golive generate: unexpected arguments %q\n", flags.Args())
-		return 2
+	app := cli.NewApp(env, "generate", "Generate rule files, their promtool unit tests, runbooks and Grafana dashboards from the thresholds file.")
+	app.Flag("thresholds", "Thresholds file.").Default("rules/thresholds.yml").StringVar(&o.Thresholds)
+	app.Flag("rules.dir", "Directory of the generated rule files (their tests go to tests/ inside it).").Default("rules").StringVar(&o.RulesDir)
+	app.Flag("docs.dir", "Directory of the generated alert runbooks (runbooks.md).").Default("docs").StringVar(&o.DocsDir)
+	app.Flag("dashboards.dir", "Directory of the generated dashboards.").Default("dashboards").StringVar(&o.DashboardsDir)
+	app.Flag("check", "Write nothing; list the files that would change and exit 1 if any.").BoolVar(&o.Check)
+	if _, code, done := app.Parse(); done {
+		return code
 	}
 	changed, err := Run(ctx, o)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "golive generate: %v\n", err)
-		return 1
+		return app.Fail(err)
 	}
 	for _, p := range changed {
 		fmt.Fprintln(env.Stdout, p)

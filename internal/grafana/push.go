@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/internal/httpclient"
 	"github.com/golive-ops/golive/internal/secret"
 )
 
@@ -65,65 +67,58 @@ func LoadDashboards(dir string) ([]Dashboard, error) {
 }
 
 type pushFlags struct {
-	url       string
-	tokenFile string
-	folder    string
-	dir       string
-	overwrite bool
-	message   string
-	timeout   time.Duration
+	url        string
+	tokenFile  string
+	httpConfig *string
+	folder     string
+	dir        string
+	overwrite  bool
+	message    string
+	timeout    model.Duration
 }
 
 // PushCommand is `golive dashboards push`: import every dashboards/*.json
 // into a Grafana folder.
 func PushCommand(ctx context.Context, env cli.Env) int {
-	fs := cli.NewFlagSet("dashboards push", env)
+	app := cli.NewApp(env, "dashboards push", "Import every dashboard JSON file into a Grafana folder through Grafana's HTTP API.")
 	var f pushFlags
-	fs.StringVar(&f.url, "grafana.url", "", "Grafana root URL, e.g. http://127.0.0.1:3000 (required)")
-	fs.StringVar(&f.tokenFile, "grafana.token-file", "", "file holding a Grafana service account token (default: $"+TokenEnv+")")
-	fs.StringVar(&f.folder, "folder", "golive", "Grafana folder to import into (created if missing)")
-	fs.StringVar(&f.dir, "dashboards.dir", "dashboards", "directory of dashboard JSON files")
-	fs.BoolVar(&f.overwrite, "overwrite", false, "replace dashboards with the same uid even if changed in Grafana since")
-	fs.StringVar(&f.message, "message", "golive dashboards push", "version history message")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of each Grafana request")
-	if err := fs.Parse(env.Args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	fail := func(code int, format string, args ...any) int {
-		fmt.Fprintf(env.Stderr, "golive dashboards push: "+format+"\n", args...)
+	app.Flag("grafana.url", "Grafana root URL, e.g. http://127.0.0.1:3000.").Required().PlaceHolder("URL").StringVar(&f.url)
+	app.Flag("grafana.token-file", "File holding a Grafana service account token (default: $"+TokenEnv+").").PlaceHolder("FILE").StringVar(&f.tokenFile)
+	f.httpConfig = cli.AddHTTPConfigFlag(app, "Grafana")
+	app.Flag("folder", "Grafana folder to import into (created if missing).").Default("golive").StringVar(&f.folder)
+	app.Flag("dashboards.dir", "Directory of dashboard JSON files.").Default("dashboards").StringVar(&f.dir)
+	app.Flag("overwrite", "Replace dashboards with the same uid even if changed in Grafana since.").BoolVar(&f.overwrite)
+	app.Flag("message", "Version history message.").Default("golive dashboards push").StringVar(&f.message)
+	cli.DurationVar(app.Flag("timeout", "Timeout of each Grafana request."), "30s", &f.timeout)
+	if _, code, done := app.Parse(); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fail(2, "unexpected arguments %q", fs.Args())
-	}
-	if f.url == "" {
-		return fail(2, "--grafana.url is required")
-	}
 	if f.folder == "" {
-		return fail(2, "--folder must not be empty")
+		return app.Usage(errors.New("--folder must not be empty"))
 	}
 	token, err := readToken(f.tokenFile)
 	if err != nil {
-		return fail(2, "%v", err)
+		return app.Fail(err)
 	}
-	if token == "" {
-		return fail(2, "no Grafana token: set --grafana.token-file or $%s", TokenEnv)
+	if token == "" && *f.httpConfig == "" {
+		return app.Usage(fmt.Errorf("no Grafana credentials: set --grafana.token-file, $%s or an --http.config.file with authorization or basic_auth", TokenEnv))
 	}
-	client, err := New(Options{URL: f.url, Token: token, Timeout: f.timeout})
+	hc, err := httpclient.FromFile(*f.httpConfig, "grafana")
 	if err != nil {
-		return fail(2, "--grafana.url: %v", err)
+		return app.Fail(err)
+	}
+	client, err := New(Options{URL: f.url, Token: token, Timeout: time.Duration(f.timeout), HTTPClient: hc})
+	if err != nil {
+		return app.Usage(fmt.Errorf("--grafana.url: %w", err))
 	}
 	dashboards, err := LoadDashboards(f.dir)
 	if err != nil {
-		return fail(2, "--dashboards.dir: %v", err)
+		return app.Fail(fmt.Errorf("--dashboards.dir: %w", err))
 	}
 	if err := push(ctx, env, client, dashboards, f); err != nil {
-		return fail(1, "%v", err)
+		return app.Fail(err)
 	}
-	return 0
+	return cli.ExitOK
 }
 
 // readToken reads the token file (surrounding whitespace trimmed), or the

@@ -268,13 +268,15 @@ func TestPushRejectsBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no url", []string{"--grafana.token-file", tok}, 2, "--grafana.url is required"},
+		{"no url", []string{"--grafana.token-file", tok}, 2, "required flag(s) '--grafana.url' not provided"},
 		{"bad url", []string{"--grafana.url", "grafana:3000", "--grafana.token-file", tok, "--dashboards.dir", good}, 2, "--grafana.url"},
-		{"no token", []string{"--grafana.url", "http://127.0.0.1:3000", "--dashboards.dir", good}, 2, "no Grafana token"},
-		{"missing token file", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", "/nonexistent/token"}, 2, "--grafana.token-file: open /nonexistent/token"},
-		{"empty dir", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", tok, "--dashboards.dir", t.TempDir()}, 2, "no *.json dashboards"},
-		{"invalid JSON", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", tok, "--dashboards.dir", writeDashboards(t, map[string]string{"x.json": `{"uid": `})}, 2, "x.json: not a dashboard JSON object"},
-		{"no uid", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", tok, "--dashboards.dir", writeDashboards(t, map[string]string{"x.json": `{"title": "t"}`})}, 2, "needs a uid and a title"},
+		{"no token", []string{"--grafana.url", "http://127.0.0.1:3000", "--dashboards.dir", good}, 2, "no Grafana credentials"},
+		{"missing token file", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", "/nonexistent/token"}, 1, "--grafana.token-file: open /nonexistent/token"},
+		{"empty dir", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", tok, "--dashboards.dir", t.TempDir()}, 1, "no *.json dashboards"},
+		{"invalid JSON", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", tok, "--dashboards.dir", writeDashboards(t, map[string]string{"x.json": `{"uid": `})}, 1, "x.json: not a dashboard JSON object"},
+		{"no uid", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", tok, "--dashboards.dir", writeDashboards(t, map[string]string{"x.json": `{"title": "t"}`})}, 1, "needs a uid and a title"},
+		{"bad timeout", []string{"--grafana.url", "http://127.0.0.1:3000", "--grafana.token-file", tok, "--timeout", "30"}, 2, "--timeout"},
+		{"bad http config", []string{"--grafana.url", "http://127.0.0.1:3000", "--http.config.file", "/nonexistent/http.yml"}, 1, "--http.config.file /nonexistent/http.yml"},
 		{"unreachable", []string{"--grafana.url", dead, "--grafana.token-file", tok, "--dashboards.dir", good, "--timeout", "2s"}, 1, "unreachable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,5 +297,24 @@ func TestTokenFromEnvironment(t *testing.T) {
 	code, _, stderr := runPush(t, "--grafana.url", url, "--dashboards.dir", writeDashboards(t, twoDashboards))
 	if code != 0 || len(g.imported) != 2 {
 		t.Fatalf("exit %d, imported %d: %s", code, len(g.imported), stderr)
+	}
+}
+
+// Credentials may come from a common/config HTTP client file instead of
+// --grafana.token-file (here the same token as an authorization block).
+func TestPushAuthenticatesThroughHTTPConfigFile(t *testing.T) {
+	g, url := newFake(t)
+	t.Setenv(TokenEnv, "")
+	dir := writeDashboards(t, twoDashboards)
+	httpConfig := filepath.Join(t.TempDir(), "http.yml")
+	if err := os.WriteFile(httpConfig, []byte("authorization:\n  type: Bearer\n  credentials_file: "+tokenFile(t)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runPush(t, "--grafana.url", url, "--http.config.file", httpConfig, "--dashboards.dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if len(g.imported) != 2 {
+		t.Errorf("imported %d dashboards, want 2", len(g.imported))
 	}
 }

@@ -126,3 +126,27 @@ func IsConflict(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Status == http.StatusConflict
 }
+
+// Note appends a note to an incident's timeline.
+func (c *Client) Note(ctx context.Context, id int64, actor, note string) (api.Detail, error) {
+	var d api.Detail
+	err := c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/notes", id),
+		api.ActionRequest{Actor: actor, Note: note}, &d)
+	return d, err
+}
+
+// SetPriority regrades an open incident.
+func (c *Client) SetPriority(ctx context.Context, id int64, p store.Priority, actor, note string) (api.Detail, error) {
+	var d api.Detail
+	err := c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/priority", id),
+		api.ActionRequest{Priority: p, Actor: actor, Note: note}, &d)
+	return d, err
+}
+
+// Assign hands an open incident to assignee ("" unassigns).
+func (c *Client) Assign(ctx context.Context, id int64, assignee, actor, note string) (api.Detail, error) {
+	var d api.Detail
+	err := c.do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/incidents/%d/assign", id),
+		api.ActionRequest{Assignee: &assignee, Actor: actor, Note: note}, &d)
+	return d, err
+}

@@ -2,213 +2,207 @@ package client
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/model"
+
 	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/internal/httpclient"
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/store"
 )
 
-const usage = `usage: golive incidents [global flags] <command> [flags]
+// Environment variables the global flags read, as amtool's
+// ALERTMANAGER_URL-style variables.
+const (
+	EnvURL       = "GOLIVE_RECEIVER_URL"
+	EnvTokenFile = "GOLIVE_RECEIVER_TOKEN_FILE"
+)
 
-commands:
-  list                 list incidents (--state, --priority, --service, --since)
-  show ID              one incident with its timeline
-  ack ID               acknowledge
-  start ID             mark in progress
-  resolve ID           resolve
-  close ID             close a resolved incident
+// DefaultURL is the receiver `golive incidents` talks to unless told otherwise.
+const DefaultURL = "http://127.0.0.1:9470"
 
-global flags (also accepted after the command):
-  --receiver.url         receiver base URL (default http://127.0.0.1:9470)
-  --receiver.token-file  file holding the bearer token
-  --output               text or json
-`
-
+// globals are the flags every subcommand takes.
 type globals struct {
 	url, tokenFile, output string
+	httpConfig             *string
+	timeout                model.Duration
 }
 
-// register adds the global flags to fs with their current values as
-// defaults, so a command's flag set keeps what the global one parsed.
-func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.url, "receiver.url", g.url, "receiver base URL")
-	fs.StringVar(&g.tokenFile, "receiver.token-file", g.tokenFile, "file holding the bearer token")
-	fs.StringVar(&g.output, "output", g.output, "output format: text or json")
-}
-
-// Command runs `golive incidents`. Exit codes: 0 ok, 1 the receiver
-// refused or failed, 2 usage.
+// Command runs `golive incidents`, a client of the receiver's API in the
+// manner of amtool. Flags come from the command line, then the environment,
+// then ~/.config/golive/golive.yml (keys are flag names), then defaults.
+// Exit codes: 0 ok, 1 the receiver refused or failed, 2 usage.
 func Command(ctx context.Context, env cli.Env) int {
-	g := &globals{url: "http://127.0.0.1:9470", output: "text"}
-	fs := cli.NewFlagSet("incidents", env)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, usage) }
-	g.register(fs)
-	if err := fs.Parse(env.Args); err != nil {
-		return exitUsage(err)
+	app := cli.NewApp(env, "incidents", "List, show and work on incidents through the receiver's API (as amtool does for Alertmanager).\n\n"+
+		"Flags may also come from "+configHelp+" (keys are flag names, e.g. receiver.url: http://receiver:9470).")
+	g := &globals{}
+	app.Flag("receiver.url", "Receiver base URL.").Envar(EnvURL).Default(DefaultURL).PlaceHolder("URL").StringVar(&g.url)
+	app.Flag("receiver.token-file", "File holding the bearer token for the receiver's API.").Envar(EnvTokenFile).PlaceHolder("FILE").StringVar(&g.tokenFile)
+	g.httpConfig = cli.AddHTTPConfigFlag(app, "the receiver")
+	app.Flag("output", "Output format: simple, extended or json.").Short('o').Default("simple").EnumVar(&g.output, "simple", "extended", "json")
+	cli.DurationVar(app.Flag("timeout", "Time limit for each request to the receiver."), "30s", &g.timeout)
+
+	var ls listFlags
+	listCmd := app.Command("list", "List incidents (open ones unless --state says otherwise).").Alias("ls")
+	listCmd.Flag("state", "Comma-separated states (default: new,acknowledged,in_progress).").StringVar(&ls.state)
+	listCmd.Flag("priority", "Comma-separated priorities, e.g. P0,P1.").StringVar(&ls.priority)
+	listCmd.Flag("service", "Only incidents of this service.").StringVar(&ls.service)
+	listCmd.Flag("since", "Only incidents opened since: a duration back from now (90m, 24h, 7d, 2w) or an RFC 3339 time.").
+		PlaceHolder("7d").SetValue(&ls.since)
+	listCmd.Flag("limit", "At most this many incidents, newest first.").IntVar(&ls.limit)
+
+	var id idValue
+	idArg := func(c *kingpin.CmdClause) { c.Arg("id", "Incident ID.").Required().SetValue(&id) }
+	var act struct{ actor, note, text, priority, assignee string }
+	actorFlag := func(c *kingpin.CmdClause) {
+		c.Flag("actor", "Who is acting (default $USER).").Default(defaultActor()).StringVar(&act.actor)
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprint(env.Stderr, usage)
-		return 2
+	noteFlag := func(c *kingpin.CmdClause, help string) { c.Flag("note", help).StringVar(&act.note) }
+
+	show := app.Command("show", "Show one incident: its alerts' summary, description and runbook, and its timeline.")
+	idArg(show)
+	transitions := map[string]store.State{}
+	for _, t := range []struct {
+		name, help string
+		to         store.State
+	}{
+		{"ack", "Acknowledge an incident.", store.StateAcknowledged},
+		{"start", "Mark an incident in progress.", store.StateInProgress},
+		{"resolve", "Resolve an incident.", store.StateResolved},
+		{"close", "Close a resolved incident.", store.StateClosed},
+	} {
+		c := app.Command(t.name, t.help)
+		idArg(c)
+		noteFlag(c, "Note for the timeline.")
+		actorFlag(c)
+		transitions[t.name] = t.to
 	}
-	verb, rest := fs.Arg(0), fs.Args()[1:]
-	run, ok := verbs[verb]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "golive incidents: unknown command %q\n\n%s", verb, usage)
-		return 2
+	note := app.Command("note", "Add a note to an incident's timeline.")
+	idArg(note)
+	note.Arg("text", "The note.").Required().StringVar(&act.text)
+	actorFlag(note)
+	prio := app.Command("priority", "Regrade an open incident by hand (lowering needs --note).")
+	idArg(prio)
+	prio.Arg("priority", "P0, P1, P2 or P3.").Required().EnumVar(&act.priority, "P0", "P1", "P2", "P3", "p0", "p1", "p2", "p3")
+	noteFlag(prio, "Why (required when lowering).")
+	actorFlag(prio)
+	assign := app.Command("assign", "Assign an open incident to someone (\"\" unassigns).")
+	idArg(assign)
+	assign.Arg("assignee", "Who takes it.").Required().StringVar(&act.assignee)
+	noteFlag(assign, "Note for the timeline.")
+	actorFlag(assign)
+
+	if err := applyConfigFile(app); err != nil {
+		return app.Fail(err)
 	}
-	return run(ctx, env, g, rest)
+	selected, code, done := app.Parse()
+	if done {
+		return code
+	}
+	c, err := g.client()
+	if err != nil {
+		return app.Fail(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(g.timeout))
+	defer cancel()
+	p := printer{w: env.Stdout, output: g.output}
+	var d api.Detail
+	switch selected {
+	case "list":
+		return ls.run(ctx, app, c, p)
+	case "show":
+		d, err = c.Get(ctx, int64(id))
+	case "note":
+		d, err = c.Note(ctx, int64(id), act.actor, act.text)
+	case "priority":
+		d, err = c.SetPriority(ctx, int64(id), store.Priority(strings.ToUpper(act.priority)), act.actor, act.note)
+	case "assign":
+		d, err = c.Assign(ctx, int64(id), act.assignee, act.actor, act.note)
+	default:
+		d, err = c.Transition(ctx, int64(id), transitions[selected], act.actor, act.note)
+	}
+	if err != nil {
+		return app.Fail(err)
+	}
+	return p.detail(d)
 }
 
-func exitUsage(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+type listFlags struct {
+	state, priority, service string
+	since                    sinceValue
+	limit                    int
+}
+
+func (l *listFlags) run(ctx context.Context, app *cli.App, c *Client, p printer) int {
+	if l.state == "" {
+		l.state = "new,acknowledged,in_progress"
 	}
-	return 2
+	f, err := api.ParseFilter(map[string][]string{"state": {l.state}, "priority": {l.priority}, "service": {l.service}})
+	if err != nil {
+		return app.Usage(err)
+	}
+	f.OpenedAfter = l.since.t
+	f.Limit = l.limit
+	incs, err := c.List(ctx, f)
+	if err != nil {
+		return app.Fail(err)
+	}
+	return p.list(incs)
 }
 
-type verbFunc func(ctx context.Context, env cli.Env, g *globals, args []string) int
+// idValue is an incident ID argument.
+type idValue int64
 
-var verbs = map[string]verbFunc{
-	"list":    list,
-	"show":    show,
-	"ack":     transition(store.StateAcknowledged),
-	"start":   transition(store.StateInProgress),
-	"resolve": transition(store.StateResolved),
-	"close":   transition(store.StateClosed),
+func (v *idValue) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not an incident ID", s)
+	}
+	*v = idValue(n)
+	return nil
 }
+
+func (v *idValue) String() string { return strconv.FormatInt(int64(*v), 10) }
+
+// sinceValue is --since: a model.Duration back from now (7d, as amtool
+// takes) or an absolute RFC 3339 time.
+type sinceValue struct {
+	raw string
+	t   time.Time
+}
+
+func (s *sinceValue) Set(v string) error {
+	if d, err := model.ParseDuration(v); err == nil {
+		s.raw, s.t = v, time.Now().Add(-time.Duration(d))
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return fmt.Errorf("--since: %q is neither a duration (90m, 24h, 7d, 2w) nor an RFC 3339 time (2026-01-02T15:04:05Z)", v)
+	}
+	s.raw, s.t = v, t
+	return nil
+}
+
+func (s *sinceValue) String() string { return s.raw }
 
 func (g *globals) client() (*Client, error) {
-	if g.output != "text" && g.output != "json" {
-		return nil, fmt.Errorf("--output: %q is neither text nor json", g.output)
-	}
 	tok, err := secret.Resolve("--receiver.token", "", g.tokenFile, "")
 	if err != nil {
 		return nil, err
 	}
-	return &Client{BaseURL: g.url, Token: tok}, nil
-}
-
-func list(ctx context.Context, env cli.Env, g *globals, args []string) int {
-	fs := cli.NewFlagSet("incidents list", env)
-	g.register(fs)
-	state := fs.String("state", "", "comma-separated states (default: open ones: new,acknowledged,in_progress)")
-	prio := fs.String("priority", "", "comma-separated priorities")
-	service := fs.String("service", "", "service label")
-	since := fs.Duration("since", 0, "only incidents opened in this past duration (e.g. 24h)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage(err)
-	}
-	if *state == "" {
-		*state = "new,acknowledged,in_progress"
-	}
-	q := map[string][]string{"state": {*state}, "priority": {*prio}, "service": {*service}}
-	f, err := api.ParseFilter(q)
+	hc, err := httpclient.FromFile(*g.httpConfig, "incidents")
 	if err != nil {
-		return fail(env, err, 2)
+		return nil, err
 	}
-	if *since > 0 {
-		f.OpenedAfter = time.Now().Add(-*since)
-	}
-	c, err := g.client()
-	if err != nil {
-		return fail(env, err, 2)
-	}
-	incs, err := c.List(ctx, f)
-	if err != nil {
-		return fail(env, err, 1)
-	}
-	if g.output == "json" {
-		return writeJSON(env.Stdout, incs)
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPRIORITY\tSTATE\tTITLE\tSERVICE\tASSIGNEE\tOPENED")
-	for _, inc := range incs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", inc.ID, inc.Priority, inc.State, inc.Title, inc.Service,
-			inc.Assignee, inc.OpenedAt.Local().Format(time.DateTime))
-	}
-	tw.Flush()
-	return 0
-}
-
-func idArg(env cli.Env, g *globals, name string, args []string, extra func(*flag.FlagSet)) (int64, bool) {
-	fs := cli.NewFlagSet("incidents "+name, env)
-	g.register(fs)
-	if extra != nil {
-		extra(fs)
-	}
-	// Accept the ID before or after the flags.
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		args = append(args[1:], args[0])
-	}
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintf(env.Stderr, "usage: golive incidents %s ID\n", name)
-		return 0, false
-	}
-	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-	if err != nil || id <= 0 {
-		fmt.Fprintf(env.Stderr, "golive incidents %s: %q is not an incident ID\n", name, fs.Arg(0))
-		return 0, false
-	}
-	return id, true
-}
-
-func show(ctx context.Context, env cli.Env, g *globals, args []string) int {
-	id, ok := idArg(env, g, "show", args, nil)
-	if !ok {
-		return 2
-	}
-	c, err := g.client()
-	if err != nil {
-		return fail(env, err, 2)
-	}
-	d, err := c.Get(ctx, id)
-	if err != nil {
-		return fail(env, err, 1)
-	}
-	return printDetail(env.Stdout, g.output, d)
-}
-
-func transition(to store.State) verbFunc {
-	return func(ctx context.Context, env cli.Env, g *globals, args []string) int {
-		var note, actor string
-		id, ok := idArg(env, g, verbName(to), args, func(fs *flag.FlagSet) {
-			fs.StringVar(&note, "note", "", "note for the timeline")
-			fs.StringVar(&actor, "actor", defaultActor(), "who is acting")
-		})
-		if !ok {
-			return 2
-		}
-		c, err := g.client()
-		if err != nil {
-			return fail(env, err, 2)
-		}
-		d, err := c.Transition(ctx, id, to, actor, note)
-		if err != nil {
-			return fail(env, err, 1)
-		}
-		return printDetail(env.Stdout, g.output, d)
-	}
-}
-
-func verbName(s store.State) string {
-	for name, st := range map[string]store.State{"ack": store.StateAcknowledged, "start": store.StateInProgress,
-		"resolve": store.StateResolved, "close": store.StateClosed} {
-		if st == s {
-			return name
-		}
-	}
-	return string(s)
+	return &Client{BaseURL: g.url, Token: tok, HTTP: hc}, nil
 }
 
 func defaultActor() string {
@@ -216,41 +210,4 @@ func defaultActor() string {
 		return u
 	}
 	return "cli"
-}
-
-func printDetail(w io.Writer, output string, d api.Detail) int {
-	if output == "json" {
-		return writeJSON(w, d)
-	}
-	inc := d.Incident
-	fmt.Fprintf(w, "#%d %s %s [%s]\n", inc.ID, inc.Priority, inc.Title, inc.State)
-	fmt.Fprintf(w, "  group:      %s\n  graded by:  %s %v\n  assignee:   %s\n", inc.GroupKey, inc.GradeReason.Rule, inc.GradeReason.Matched, inc.Assignee)
-	fmt.Fprintf(w, "  opened:     %s\n  response:   due %s\n  resolution: due %s\n", inc.OpenedAt.Local().Format(time.DateTime),
-		inc.ResponseDue.Local().Format(time.DateTime), inc.ResolutionDue.Local().Format(time.DateTime))
-	fmt.Fprintln(w, "timeline:")
-	for _, e := range d.Timeline {
-		line := fmt.Sprintf("  %s  %-20s %-10s", e.At.Local().Format(time.DateTime), e.Kind, e.Actor)
-		if e.From != "" || e.To != "" {
-			line += fmt.Sprintf(" %s→%s", e.From, e.To)
-		}
-		if e.Note != "" {
-			line += " " + e.Note
-		}
-		fmt.Fprintln(w, line)
-	}
-	return 0
-}
-
-func writeJSON(w io.Writer, v any) int {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return 1
-	}
-	return 0
-}
-
-func fail(env cli.Env, err error, code int) int {
-	fmt.Fprintln(env.Stderr, "golive incidents:", err)
-	return code
 }

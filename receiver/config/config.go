@@ -20,6 +20,7 @@ import (
 	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
+	"github.com/golive-ops/golive/receiver/ui/uiconfig"
 )
 
 // Config is receiver.yml.
@@ -37,6 +38,8 @@ type Config struct {
 	// Notify routes incident changes to channels by priority (R5.1's
 	// lists); without channels nothing is sent.
 	Notify notify.Config `yaml:"notify"`
+	// UI is the on-call console: its users and links (package uiconfig).
+	UI uiconfig.Config `yaml:"ui"`
 	// Retention deletes old payloads, occurrences and closed incidents.
 	Retention retention.Config `yaml:"retention"`
 	// Report mails the daily report (internal/report owns the section).
@@ -269,6 +272,7 @@ func (c *Config) setDirectory(dir string) {
 		join(&c.Storage.Postgres.DSNFile)
 	}
 	c.Notify.RelativeTo(dir)
+	c.UI.RelativeTo(dir)
 }
 
 // Secrets are the resolved credentials.

@@ -3,14 +3,16 @@ package dailyreport
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	netmail "net/mail"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/internal/httpclient"
 	"github.com/golive-ops/golive/internal/mail"
 	"github.com/golive-ops/golive/internal/promclient"
 	"github.com/golive-ops/golive/internal/report"
@@ -19,39 +21,48 @@ import (
 	"github.com/golive-ops/golive/receiver/config"
 )
 
+// options are the flags of `golive report`.
+type options struct {
+	promURL, recvURL, tokenFile, cfgFile string
+	to, date, tz, out, eml               string
+	text                                 bool
+	httpConfig                           *string
+	promTimeout                          model.Duration
+}
+
 // Command runs `golive report`. Exit codes: 0 mailed or written, 1 the
 // mail was refused, 2 it could not be built (bad flags or config, Prometheus
-// or the receiver unreachable).
+// or the receiver unreachable: there is no report to send).
 func Command(ctx context.Context, env cli.Env) int {
-	fs := cli.NewFlagSet("report", env)
-	promURL := fs.String("prometheus.url", "", "Prometheus base URL (default: the config's report.prometheus_url)")
-	promTimeout := fs.Duration("prometheus.timeout", 30*time.Second, "timeout of each Prometheus query")
-	recvURL := fs.String("receiver.url", "", "receiver base URL for incidents (empty: no incident sections)")
-	tokenFile := fs.String("receiver.token-file", "", "file holding the receiver's bearer token")
-	cfgFile := fs.String("config", "", "receiver config whose report section and notify email channel say how to mail")
-	to := fs.String("to", "", "comma-separated recipients (default: the config's report.to)")
-	date := fs.String("date", "today", "the day: YYYY-MM-DD, today or yesterday (today: up to now)")
-	tz := fs.String("timezone", "", "time zone of the day (default: report.timezone, oncall.timezone, or local)")
-	out := fs.String("out", "", "write the HTML (charts embedded) to this file instead of mailing")
-	eml := fs.String("eml", "", "write the whole mail (.eml) to this file instead of mailing")
-	text := fs.Bool("text", false, "print the plain-text part to stdout instead of mailing")
-	if err := fs.Parse(env.Args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	app := cli.NewApp(env, "report", "Build the daily monitoring report (runbook R3.7) from Prometheus and the receiver's incidents, and mail it; --out or --eml write it instead.")
+	var o options
+	app.Flag("prometheus.url", "Prometheus base URL (default: the config's report.prometheus_url).").PlaceHolder("URL").StringVar(&o.promURL)
+	o.httpConfig = cli.AddHTTPConfigFlag(app, "Prometheus")
+	cli.DurationVar(app.Flag("prometheus.timeout", "Timeout of each Prometheus query."), "30s", &o.promTimeout)
+	app.Flag("receiver.url", "Receiver base URL for the incident sections (empty: none).").Envar(client.EnvURL).PlaceHolder("URL").StringVar(&o.recvURL)
+	app.Flag("receiver.token-file", "File holding the bearer token for the receiver's API.").Envar(client.EnvTokenFile).PlaceHolder("FILE").StringVar(&o.tokenFile)
+	app.Flag("config", "Receiver config: its report section and the notify email channel it names say how and to whom to mail.").PlaceHolder("FILE").StringVar(&o.cfgFile)
+	app.Flag("to", "Comma-separated recipients (default: the config's report.to).").StringVar(&o.to)
+	app.Flag("date", "The day: YYYY-MM-DD, today (up to now) or yesterday.").Default("today").StringVar(&o.date)
+	app.Flag("timezone", "Time zone of the day (default: report.timezone, oncall.timezone, or local time).").StringVar(&o.tz)
+	app.Flag("out", "Write the HTML, charts embedded, to this file instead of mailing.").PlaceHolder("FILE").StringVar(&o.out)
+	app.Flag("eml", "Write the whole mail (.eml) to this file instead of mailing.").PlaceHolder("FILE").StringVar(&o.eml)
+	app.Flag("text", "Print the plain-text part instead of mailing.").BoolVar(&o.text)
+	if _, code, done := app.Parse(); done {
+		return code
 	}
+	return run(ctx, env, o)
+}
+
+func run(ctx context.Context, env cli.Env, o options) int {
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(env.Stderr, "golive report: "+format+"\n", args...)
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fail(2, "unexpected argument %q", fs.Arg(0))
-	}
 	var cfg *config.Config
-	if *cfgFile != "" {
+	if o.cfgFile != "" {
 		var err error
-		if cfg, err = config.Load(*cfgFile); err != nil {
+		if cfg, err = config.Load(o.cfgFile); err != nil {
 			return fail(2, "%v", err)
 		}
 	}
@@ -63,24 +74,28 @@ func Command(ctx context.Context, env cli.Env) int {
 			zone = rc.TimeZone
 		}
 	}
-	if *tz != "" {
-		zone = *tz
+	if o.tz != "" {
+		zone = o.tz
 	}
 	loc, err := loadLocation(zone)
 	if err != nil {
 		return fail(2, "--timezone: %v", err)
 	}
-	day, err := report.ParseDate(*date, time.Now(), loc)
+	day, err := report.ParseDate(o.date, time.Now(), loc)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	if *promURL == "" {
-		*promURL = rc.PrometheusURL
+	if o.promURL == "" {
+		o.promURL = rc.PrometheusURL
 	}
-	if *promURL == "" {
+	if o.promURL == "" {
 		return fail(2, "--prometheus.url is required (or report.prometheus_url in --config)")
 	}
-	prom, err := promclient.New(promclient.Options{URL: *promURL, Timeout: *promTimeout})
+	hc, err := httpclient.FromFile(*o.httpConfig, "report")
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	prom, err := promclient.New(promclient.Options{URL: o.promURL, Timeout: time.Duration(o.promTimeout), HTTPClient: hc})
 	if err != nil {
 		return fail(2, "--prometheus.url: %v", err)
 	}
@@ -93,18 +108,18 @@ func Command(ctx context.Context, env cli.Env) int {
 		opts.ExternalURL = cfg.ExternalURL
 	}
 	var src report.IncidentSource
-	if *recvURL != "" {
-		tok, err := secret.Resolve("--receiver.token", "", *tokenFile, "")
+	if o.recvURL != "" {
+		tok, err := secret.Resolve("--receiver.token", "", o.tokenFile, "")
 		if err != nil {
 			return fail(2, "%v", err)
 		}
-		src = APISource{&client.Client{BaseURL: *recvURL, Token: tok}}
+		src = APISource{&client.Client{BaseURL: o.recvURL, Token: tok}}
 	}
-	mailing := *out == "" && *eml == "" && !*text
+	mailing := o.out == "" && o.eml == "" && !o.text
 	var host *mail.Smarthost
 	var rcpts []*netmail.Address
-	if mailing || *eml != "" {
-		if host, rcpts, err = relay(cfg, rc, *to); err != nil && mailing {
+	if mailing || o.eml != "" {
+		if host, rcpts, err = relay(cfg, rc, o.to); err != nil && mailing {
 			return fail(2, "%v", err)
 		}
 	}
@@ -115,19 +130,19 @@ func Command(ctx context.Context, env cli.Env) int {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(env.Stderr, "golive report: warning: %s\n", w)
 	}
-	if *text {
+	if o.text {
 		fmt.Fprint(env.Stdout, r.RenderText())
 	}
-	if *out != "" {
+	if o.out != "" {
 		html, err := r.StandaloneHTML()
 		if err != nil {
 			return fail(2, "%v", err)
 		}
-		if err := os.WriteFile(*out, []byte(html), 0o644); err != nil {
+		if err := os.WriteFile(o.out, []byte(html), 0o644); err != nil {
 			return fail(2, "--out: %v", err)
 		}
 	}
-	if !mailing && *eml == "" {
+	if !mailing && o.eml == "" {
 		return 0
 	}
 	var from *netmail.Address
@@ -144,8 +159,8 @@ func Command(ctx context.Context, env cli.Env) int {
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	if *eml != "" {
-		if err := os.WriteFile(*eml, b, 0o644); err != nil {
+	if o.eml != "" {
+		if err := os.WriteFile(o.eml, b, 0o644); err != nil {
 			return fail(2, "--eml: %v", err)
 		}
 		return 0
