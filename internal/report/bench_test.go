@@ -66,8 +66,11 @@ func BenchmarkBuild50Hosts(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := msg.Bytes(); err != nil {
+		raw, err := msg.Bytes()
+		if err != nil {
 			b.Fatal(err)
 		}
+		b.ReportMetric(float64(len(msg.HTML)), "html-bytes")
+		b.ReportMetric(float64(len(raw)), "mail-bytes")
 	}
 }

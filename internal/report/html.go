@@ -20,7 +20,7 @@ th{background:#f6f8fa}td.n,th.n{text-align:right}.bad{color:#cf222e;font-weight:
 <div class="head {{if .Quiet}}quiet{{else}}attn{{end}}"><b>{{.Headline}}</b>
 {{- if .Attention}}<ul style="margin:4px 0 0 0;padding-left:20px">{{range .Attention}}<li>{{.}}</li>{{end}}</ul>{{end}}</div>
 
-<h2>Incidents</h2>
+{{if .IncidentsKnown}}<h2>Incidents</h2>
 <table><tr><th>grade</th><th class="n">opened</th><th class="n">resolved</th><th class="n">open</th><th class="n">MTTA mean</th><th class="n">MTTA median</th><th class="n">MTTR mean</th><th class="n">MTTR median</th><th class="n">SLA breaches</th></tr>
 {{range .Incidents.ByGrade}}<tr><td>{{.Priority}}</td><td class="n">{{.Opened}}</td><td class="n">{{.Resolved}}</td><td class="n">{{.Open}}</td><td class="n">{{secs .MTTAMean}}</td><td class="n">{{secs .MTTAMedian}}</td><td class="n">{{secs .MTTRMean}}</td><td class="n">{{secs .MTTRMedian}}</td><td class="n">{{.ResponseBreaches}}/{{.ResolutionBreaches}}</td></tr>
 {{end}}{{with .Incidents.Total}}<tr><th>all</th><th class="n">{{.Opened}}</th><th class="n">{{.Resolved}}</th><th class="n">{{.Open}}</th><th class="n">{{secs .MTTAMean}}</th><th class="n">{{secs .MTTAMedian}}</th><th class="n">{{secs .MTTRMean}}</th><th class="n">{{secs .MTTRMedian}}</th><th class="n">{{.ResponseBreaches}}/{{.ResolutionBreaches}}</th></tr>{{end}}
@@ -28,7 +28,7 @@ th{background:#f6f8fa}td.n,th.n{text-align:right}.bad{color:#cf222e;font-weight:
 <div class="muted">SLA breaches: response/resolution. Against the previous day: opened {{delta .Incidents.Total.Opened .Previous.Total.Opened}}, resolved {{delta .Incidents.Total.Resolved .Previous.Total.Resolved}}, alert firings {{delta .Firings .PreviousFirings}}.</div>
 {{if .Breaches}}<table><tr><th>incident</th><th>grade</th><th>deadline</th><th>at</th><th>title</th></tr>
 {{$r := .}}{{range .Breaches}}<tr><td>{{if $r.ExternalURL}}<a href="{{$r.ExternalURL}}/incidents/{{.IncidentID}}">#{{.IncidentID}}</a>{{else}}#{{.IncidentID}}{{end}}</td><td>{{.Priority}}</td><td class="bad">{{.Kind}}</td><td>{{clock .At $r.Location}}</td><td>{{.Title}}</td></tr>
-{{end}}</table>{{end}}
+{{end}}</table>{{end}}{{else}}<p class="muted">No incident figures: built without the receiver (--receiver.url).</p>{{end}}
 
 {{range .Images}}<h3 style="font-size:14px;margin:14px 0 2px">{{.Title}}</h3><img src="{{.Src}}" alt="{{.Title}}" width="640" height="240" style="max-width:100%;height:auto;display:block">
 {{end}}

@@ -76,8 +76,8 @@ type Backup struct {
 	ChecksumOK     bool
 	Stale          bool // older than BackupMaxAge, or none
 	MaxAge         time.Duration
-	RestoreTestAge time.Duration // <0: never
-	OffsiteAge     time.Duration // <0: none
+	RestoreTestAge time.Duration // <0: never; NotWatched
+	OffsiteAge     time.Duration // <0: none; NotWatched
 }
 
 // Certificate is a probed certificate near its expiry.

@@ -127,15 +127,25 @@ func (r *Report) RenderText() string {
 		b.WriteString("\n")
 	}
 	var rows [][]string
+	if !r.IncidentsKnown {
+		b.WriteString("No incident figures: built without the receiver (--receiver.url).\n\n")
+	}
 	for _, g := range append(r.Incidents.ByGrade, r.Incidents.Total) {
+		if !r.IncidentsKnown {
+			break
+		}
 		rows = append(rows, []string{g.Priority, fmt.Sprint(g.Opened), fmt.Sprint(g.Resolved), fmt.Sprint(g.Open),
 			Secs(g.MTTAMean), Secs(g.MTTAMedian), Secs(g.MTTRMean), Secs(g.MTTRMedian), fmt.Sprint(g.ResponseBreaches + g.ResolutionBreaches)})
 	}
 	tw("Incidents", "grade\topened\tresolved\topen\tMTTA mean\tMTTA median\tMTTR mean\tMTTR median\tSLA breaches", rows)
-	fmt.Fprintf(&b, "Changes against the previous day: incidents opened %d (%s), resolved %d (%s), alert firings %d (%s)\n\n",
-		r.Incidents.Total.Opened, Delta(r.Incidents.Total.Opened, r.Previous.Total.Opened),
-		r.Incidents.Total.Resolved, Delta(r.Incidents.Total.Resolved, r.Previous.Total.Resolved),
-		r.Firings(), Delta(r.Firings(), r.PreviousFirings))
+	if r.IncidentsKnown {
+		fmt.Fprintf(&b, "Changes against the previous day: incidents opened %d (%s), resolved %d (%s), alert firings %d (%s)\n\n",
+			r.Incidents.Total.Opened, Delta(r.Incidents.Total.Opened, r.Previous.Total.Opened),
+			r.Incidents.Total.Resolved, Delta(r.Incidents.Total.Resolved, r.Previous.Total.Resolved),
+			r.Firings(), Delta(r.Firings(), r.PreviousFirings))
+	} else {
+		fmt.Fprintf(&b, "Alert firings: %d (%s against the previous day)\n\n", r.Firings(), Delta(r.Firings(), r.PreviousFirings))
+	}
 	rows = nil
 	for _, br := range r.Breaches {
 		rows = append(rows, []string{fmt.Sprintf("#%d", br.IncidentID), br.Priority, br.Kind, br.At.In(r.Location).Format("15:04"), br.Title})

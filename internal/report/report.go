@@ -175,10 +175,13 @@ type Report struct {
 	// quiet day.
 	Attention []string
 
-	Incidents IncidentStats
-	Previous  IncidentStats // the day before, for the changes
-	Breaches  []Breach
-	Alerts    []AlertStat // by firings, most first
+	// IncidentsKnown is false when the report was built without an
+	// incident source: the incident sections are then left out, not zero.
+	IncidentsKnown bool
+	Incidents      IncidentStats
+	Previous       IncidentStats // the day before, for the changes
+	Breaches       []Breach
+	Alerts         []AlertStat // by firings, most first
 	// PreviousFirings is the number of alert firings the day before.
 	PreviousFirings int
 
@@ -235,6 +238,7 @@ func Build(ctx context.Context, prom Prometheus, src IncidentSource, opts Option
 		if err := r.incidents(ctx, src); err != nil {
 			return nil, err
 		}
+		r.IncidentsKnown = true
 	}
 	if err := r.prometheus(ctx, prom); err != nil {
 		return nil, err

@@ -109,7 +109,10 @@ func (r *Report) backups(at time.Time, p func(string) []promclient.Point) {
 	restore := byKey(p("bk_restore"), labels...)
 	offsite := byKey(p("bk_offsite"), labels...)
 	age := func(ts float64, found bool) time.Duration {
-		if !found || ts <= 0 {
+		if !found {
+			return NotWatched
+		}
+		if ts <= 0 {
 			return -1
 		}
 		return at.Sub(time.Unix(0, int64(ts*1e9))).Truncate(time.Second)
@@ -325,8 +328,16 @@ func (r *Report) attention() {
 	}
 }
 
-// Duration prints d the way people read ages: 3d4h, 26h, 5m.
+// NotWatched is the age of something the exporter does not watch (a backup
+// without restore_marker or offsite_path).
+const NotWatched = time.Duration(math.MinInt64)
+
+// Duration prints d the way people read ages: 3d4h, 26h, 5m; "never" for
+// a negative age, "–" for NotWatched.
 func Duration(d time.Duration) string {
+	if d == NotWatched {
+		return "–"
+	}
 	if d < 0 {
 		return "never"
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	netmail "net/mail"
 	"os"
 	"os/exec"
@@ -26,6 +29,7 @@ import (
 	"github.com/golive-ops/golive/internal/report"
 	"github.com/golive-ops/golive/internal/report/reporttest"
 	"github.com/golive-ops/golive/internal/testenv"
+	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
 )
@@ -437,9 +441,15 @@ func TestCommandWritesAndFails(t *testing.T) {
 		code := Command(context.Background(), cli.Env{Args: args, Stdout: &stdout, Stderr: &stderr})
 		return code, stderr.String()
 	}
+	// The receiver's own API over the scenario's store: the command reads
+	// incidents through receiver/client.
+	mux := http.NewServeMux()
+	(&api.API{Store: s.openStore(t)}).Register(mux)
+	recv := httptest.NewServer(mux)
+	t.Cleanup(recv.Close)
 	date := s.day.Format(time.DateOnly)
 	out, eml := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.eml")
-	if code, stderr := run("--prometheus.url", url, "--date", date, "--timezone", "UTC", "--out", out, "--eml", eml); code != 0 {
+	if code, stderr := run("--prometheus.url", url, "--receiver.url", recv.URL, "--date", date, "--timezone", "UTC", "--out", out, "--eml", eml); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	html, err := os.ReadFile(out)
@@ -451,6 +461,16 @@ func TestCommandWritesAndFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMIME(t, raw, date)
+	if want := s.expect(s.day, s.end); !strings.Contains(string(html), fmt.Sprintf(`<th>all</th><th class="n">%d</th><th class="n">%d</th>`, want.opened, want.resolved)) {
+		t.Errorf("--out lacks the incident totals %d opened, %d resolved from the API", want.opened, want.resolved)
+	}
+	// Without the receiver the incident sections are left out, not zero.
+	if code, stderr := run("--prometheus.url", url, "--date", date, "--timezone", "UTC", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if html, _ := os.ReadFile(out); !strings.Contains(string(html), "No incident figures") || strings.Contains(string(html), "MTTA") {
+		t.Error("a report without the receiver shows incident figures")
+	}
 
 	for _, c := range []struct {
 		args []string
