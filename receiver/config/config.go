@@ -16,6 +16,7 @@ import (
 	"github.com/golive-ops/golive/internal/report"
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/yamlx"
+	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/retention"
@@ -44,6 +45,8 @@ type Config struct {
 	Retention retention.Config `yaml:"retention"`
 	// Report mails the daily report (internal/report owns the section).
 	Report report.Config `yaml:"report,omitempty"`
+	// Gate is the prometheus: and gates: sections (rollout gates).
+	Gate gate.Section `yaml:",inline"`
 }
 
 // Storage selects exactly one backend; neither means SQLite at
@@ -273,6 +276,7 @@ func (c *Config) setDirectory(dir string) {
 	}
 	c.Notify.RelativeTo(dir)
 	c.UI.RelativeTo(dir)
+	c.Gate.RelativeTo(dir)
 }
 
 // Secrets are the resolved credentials.
