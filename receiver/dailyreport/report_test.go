@@ -32,6 +32,8 @@ import (
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/store"
+	"github.com/golive-ops/golive/receiver/store/storetest"
 )
 
 // One Prometheus for the whole package: backfilling and starting it costs
@@ -232,9 +234,18 @@ func TestReportFiguresFromPrometheusAndStore(t *testing.T) {
 // multipart/alternative with a related HTML part whose every cid resolves
 // to a PNG that decodes.
 func TestScheduledReportMailedOnce(t *testing.T) {
+	for _, b := range storetest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			scen.fill(t, st)
+			testScheduledReportMailedOnce(t, st)
+		})
+	}
+}
+
+func testScheduledReportMailedOnce(t *testing.T, st store.Store) {
 	s := scen
 	url := prometheusURL(t)
-	st := s.openStore(t)
 	sink, addr := startSMTP(t)
 	cfg, err := config.Parse([]byte(`
 auth: {disabled: true}
@@ -603,4 +614,31 @@ func startSMTP(t *testing.T) (*sink, string) {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return s, l.Addr().String()
+}
+
+// On a daylight-saving day the report still goes out at report.at on the
+// wall clock, not 23h50m after midnight.
+func TestScheduleDueOnWallClockAcrossDST(t *testing.T) {
+	st := scen.openStore(t)
+	ny, _ := time.LoadLocation("America/New_York")
+	channels := []notify.ChannelConfig{{Name: "m", Email: &notify.EmailConfig{Smarthost: "127.0.0.1:25", From: "a@example.org", To: []string{"b@example.org"}}}}
+	cfg := report.Config{To: []string{"sre@example.org"}, Channel: "m", PrometheusURL: "http://127.0.0.1:9090", At: "23:50", TimeZone: "America/New_York"}
+	for _, c := range []struct {
+		at   time.Time
+		want bool
+	}{
+		// 1 November 2026 has 25 hours there: 23h50m after midnight is 22:50.
+		{time.Date(2026, 11, 1, 22, 55, 0, 0, ny), false},
+		{time.Date(2026, 11, 1, 23, 50, 0, 0, ny), true},
+		// 8 March has 23: 23h50m after midnight would be 00:50 the next day.
+		{time.Date(2026, 3, 8, 23, 51, 0, 0, ny), true},
+	} {
+		sched, err := New(cfg, channels, "", st, nil, func() time.Time { return c.at })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := sched.EnqueueDue(context.Background()); err != nil || got != c.want {
+			t.Errorf("at %s: queued %v (%v), want %v", c.at, got, err, c.want)
+		}
+	}
 }

@@ -196,8 +196,15 @@ func (s *scenario) openStore(t testing.TB) store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	s.fill(t, st)
+	return st
+}
+
+// fill stores the scenario's incidents in st.
+func (s *scenario) fill(t testing.TB, st store.Store) {
+	t.Helper()
 	s.incs = s.incidents()
-	err = st.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
+	err := st.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
 		for i := range s.incs {
 			if err := tx.CreateIncident(ctx, &s.incs[i]); err != nil {
 				return err
@@ -211,7 +218,6 @@ func (s *scenario) openStore(t testing.TB) store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st
 }
 
 // expected are the incident figures of [from, to) computed from the

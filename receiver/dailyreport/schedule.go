@@ -214,7 +214,8 @@ func (s *Schedule) Run(ctx context.Context) {
 func (s *Schedule) EnqueueDue(ctx context.Context) (bool, error) {
 	now := s.now().In(s.loc)
 	from, _ := report.Day(now, s.loc)
-	due := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, s.loc).Add(s.at)
+	// Wall-clock time, so a daylight-saving day still sends at report.at.
+	due := time.Date(from.Year(), from.Month(), from.Day(), int(s.at/time.Hour), int(s.at%time.Hour/time.Minute), 0, 0, s.loc)
 	if now.Before(due) {
 		return false, nil
 	}
