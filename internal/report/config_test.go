@@ -21,7 +21,7 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		"prometheus_url: \"http://a b\"\n": "report.prometheus_url",
 		"at: \"7:5\"\n":                    `report.at: "7:5" is not a time of day HH:MM`,
 		"\n\nto: [a@example.org]\n":        "line 3: report.channel: required with report.to",
-		"certificate_warning_days: [1]\n":  "cannot unmarshal",
+		"certificate_warning_days: [1]\n":  "certificate_warning_days: must be a number",
 	} {
 		var c Config
 		err := yaml.Unmarshal([]byte(in), &c)

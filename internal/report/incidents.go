@@ -65,10 +65,12 @@ func (r *Report) incidents(ctx context.Context, src IncidentSource) error {
 	}
 	sort.Slice(r.Breaches, func(i, j int) bool { return r.Breaches[i].At.Before(r.Breaches[j].At) })
 	if as, ok := src.(ActivitySource); ok {
+		// A partial answer (a limit reached) comes with its error.
 		acts, err := as.Activity(ctx, r.From, r.To)
 		if err != nil {
 			r.Warnings = append(r.Warnings, "rollouts and remediation runs: "+err.Error())
-		} else {
+		}
+		if err == nil || acts != nil {
 			r.ActivityKnown = true
 			r.Activity = acts
 			sort.SliceStable(r.Activity, func(i, j int) bool { return r.Activity[i].At.Before(r.Activity[j].At) })

@@ -17,7 +17,7 @@ func TestCheckConfigCoversTheReportSection(t *testing.T) {
 	base := "auth: {disabled: true}\nnotify:\n  channels:\n  - name: ops-mail\n    email: {smarthost: \"127.0.0.1:25\", from: a@example.org, to: [b@example.org]}\n"
 	for _, c := range []struct{ report, want string }{
 		{"report:\n  to: [sre@example.org]\n  channel: ops-mail\n  prometheus_url: http://127.0.0.1:9090\n  at: \"06:30\"\n", "SUCCESS"},
-		{"report:\n  to: [sre@example.org]\n  chanel: ops-mail\n", `line 8: unknown field "chanel"`},
+		{"report:\n  to: [sre@example.org]\n  chanel: ops-mail\n", "line 8: report.chanel: unknown field (did you mean channel?)"},
 		{"report:\n  to: [sre@example.org]\n  channel: ops-mail\n  prometheus_url: ftp://x\n", "report.prometheus_url"},
 	} {
 		f := filepath.Join(t.TempDir(), "receiver.yml")

@@ -217,6 +217,9 @@ func TestReportFiguresFromPrometheusAndStore(t *testing.T) {
 	if r.PreviousFirings != 1 {
 		t.Errorf("previous day firings = %d, want 1", r.PreviousFirings)
 	}
+	if !r.ActivityKnown || len(r.Activity) != 1 || r.Activity[0].Outcome != "succeeded" || !strings.Contains(r.Activity[0].Name, "restart-web (exec)") {
+		t.Errorf("activity = %+v (known %v), want the one restart of D", r.Activity, r.ActivityKnown)
+	}
 	if r.Quiet() {
 		t.Error("a day with incidents is reported quiet")
 	}
@@ -534,7 +537,7 @@ report: {channel: ops-mail}
 func TestReportConfigErrors(t *testing.T) {
 	base := "auth: {disabled: true}\nnotify:\n  channels:\n  - name: ops-mail\n    email: {smarthost: \"127.0.0.1:25\", from: a@example.org, to: [b@example.org]}\n  - name: hook\n    webhook: {url: \"http://127.0.0.1:1/\"}\n"
 	for _, c := range []struct{ yaml, want string }{
-		{"report:\n  too: [a@example.org]\n", `line 9: unknown field "too"`},
+		{"report:\n  too: [a@example.org]\n", `line 9: report.too: unknown field (did you mean to?)`},
 		{"report:\n  to: [not-an-address]\n  channel: ops-mail\n  prometheus_url: http://127.0.0.1:9090\n", `report.to[0]: "not-an-address" is not an email address`},
 		{"report:\n  to: [a@example.org]\n  channel: ops-mail\n  prometheus_url: http://127.0.0.1:9090\n  at: \"24:10\"\n", `report.at: "24:10" is not a time of day HH:MM`},
 		{"report:\n  to: [a@example.org]\n  channel: ops-mail\n", "report.prometheus_url: required with report.to"},

@@ -213,6 +213,20 @@ func (s *scenario) fill(t testing.TB, st store.Store) {
 				return err
 			}
 		}
+		// A restart that ran on D for the first P0, and one the day before.
+		for i, r := range []store.Remediation{
+			{Action: "restart-web", Kind: "exec", State: store.RemediationSucceeded, IncidentID: s.incs[0].ID,
+				CreatedAt: s.day.Add(time.Hour + time.Minute), FinishedAt: s.day.Add(time.Hour + 2*time.Minute)},
+			{Action: "restart-web", Kind: "exec", State: store.RemediationFailed, Reason: "exit status 1", IncidentID: s.incs[7].ID,
+				CreatedAt: s.day.Add(-19 * time.Hour), FinishedAt: s.day.Add(-19 * time.Hour)},
+		} {
+			r.Key = fmt.Sprintf("rem-%d", i)
+			r.Cycle, r.Target, r.Trigger, r.UpdatedAt = 1, "web", "opened", r.CreatedAt
+			r.Request = []byte(`{}`)
+			if _, err := tx.InsertRemediation(ctx, &r); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {

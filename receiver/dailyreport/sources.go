@@ -6,6 +6,7 @@ package dailyreport
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/golive-ops/golive/internal/report"
@@ -34,9 +35,8 @@ func (s APISource) Incidents(ctx context.Context, since, until time.Time) ([]rep
 	return convert(incs), err
 }
 
-// Rollouts and remediation runs are not in the store yet; when their
-// tables land, StoreSource implements report.ActivitySource and the report
-// shows them.
+// Rollouts are not in the store yet; when their table lands, activity
+// lists them next to the remediation runs.
 
 func convert(incs []store.Incident) []report.Incident {
 	out := make([]report.Incident, len(incs))
@@ -48,4 +48,45 @@ func convert(incs []store.Incident) []report.Incident {
 		}
 	}
 	return out
+}
+
+// maxActivity is how many remediation runs one read returns (the API's
+// limit); the newest come first, so a report of today sees all of a busy
+// day's but one of a day long past may miss some (it says so).
+const maxActivity = 500
+
+// Activity implements report.ActivitySource: the remediation runs that
+// finished (or, still going, were planned) during the day.
+func (s StoreSource) Activity(ctx context.Context, from, to time.Time) ([]report.Activity, error) {
+	rs, err := s.Store.ListRemediations(ctx, store.RemediationFilter{Limit: maxActivity})
+	if err != nil {
+		return nil, err
+	}
+	return activity(rs, from, to)
+}
+
+func activity(rs []store.Remediation, from, to time.Time) ([]report.Activity, error) {
+	var out []report.Activity
+	for _, r := range rs {
+		at := r.FinishedAt
+		if at.IsZero() {
+			at = r.CreatedAt
+		}
+		if at.Before(from) || !at.Before(to) {
+			continue
+		}
+		outcome := string(r.State)
+		if r.DryRun {
+			outcome += " (dry run)"
+		}
+		if r.Reason != "" {
+			outcome += ": " + r.Reason
+		}
+		out = append(out, report.Activity{At: at, Kind: "remediation",
+			Name: fmt.Sprintf("%s (%s) for incident #%d", r.Action, r.Kind, r.IncidentID), Outcome: outcome})
+	}
+	if len(rs) == maxActivity && rs[len(rs)-1].CreatedAt.After(from) {
+		return out, fmt.Errorf("more than %d remediation runs since %s: only the newest %d are listed", maxActivity, from.Format(time.RFC3339), maxActivity)
+	}
+	return out, nil
 }
