@@ -32,6 +32,7 @@ import (
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/store/storetest"
 )
@@ -466,7 +467,9 @@ func TestCommandWritesAndFails(t *testing.T) {
 	// The receiver's own API over the scenario's store: the command reads
 	// incidents through receiver/client.
 	mux := http.NewServeMux()
-	(&api.API{Store: s.openStore(t)}).Register(mux)
+	st := s.openStore(t)
+	(&api.API{Store: st}).Register(mux)
+	(&remediate.API{Store: st}).Register(mux)
 	recv := httptest.NewServer(mux)
 	t.Cleanup(recv.Close)
 	date := s.day.Format(time.DateOnly)
@@ -483,6 +486,9 @@ func TestCommandWritesAndFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMIME(t, raw, date)
+	if !strings.Contains(string(html), "restart-web (exec) for incident #1") {
+		t.Error("--out lacks the day's remediation run read through the API")
+	}
 	if want := s.expect(s.day, s.end); !strings.Contains(string(html), fmt.Sprintf(`<th>all</th><th class="n">%d</th><th class="n">%d</th>`, want.opened, want.resolved)) {
 		t.Errorf("--out lacks the incident totals %d opened, %d resolved from the API", want.opened, want.resolved)
 	}

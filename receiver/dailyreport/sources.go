@@ -6,7 +6,12 @@ package dailyreport
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golive-ops/golive/internal/report"
@@ -89,4 +94,36 @@ func activity(rs []store.Remediation, from, to time.Time) ([]report.Activity, er
 		return out, fmt.Errorf("more than %d remediation runs since %s: only the newest %d are listed", maxActivity, from.Format(time.RFC3339), maxActivity)
 	}
 	return out, nil
+}
+
+// Activity implements report.ActivitySource through the receiver's
+// remediation API (GET /api/v1/remediations).
+func (s APISource) Activity(ctx context.Context, from, to time.Time) ([]report.Activity, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		strings.TrimRight(s.Client.BaseURL, "/")+"/api/v1/remediations?limit="+strconv.Itoa(maxActivity), nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.Client.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.Client.Token.Value())
+	}
+	hc := s.Client.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/v1/remediations: receiver answered %s", resp.Status)
+	}
+	var list struct {
+		Remediations []store.Remediation `json:"remediations"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&list); err != nil {
+		return nil, fmt.Errorf("decoding the receiver's remediations: %w", err)
+	}
+	return activity(list.Remediations, from, to)
 }
