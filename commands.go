@@ -13,6 +13,7 @@ import (
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/internal/generate"
 	"github.com/golive-ops/golive/internal/grafana"
+	"github.com/golive-ops/golive/internal/readiness"
 	"github.com/golive-ops/golive/receiver"
 )
 
@@ -30,6 +31,7 @@ var commands = map[string]cli.Command{
 	"check-config": {Summary: "check exporter, receiver and thresholds files, as their commands would at start", Run: checkconfig.Command},
 	"generate":     {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
 	"baseline":     {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
+	"readiness":    {Summary: "evaluate the go-live readiness checklist, or sign off its manual items", Run: readiness.Command},
 	"dashboards": cli.Group("dashboards", "manage the generated Grafana dashboards", map[string]cli.Command{
 		"push": {Summary: "import dashboards into Grafana through its HTTP API", Run: grafana.PushCommand},
 	}),
