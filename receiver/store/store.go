@@ -69,6 +69,10 @@ type Store interface {
 	// item is marked done and failed instead. ErrLeaseLost as above.
 	RetryOutbox(ctx context.Context, id int64, owner string, notBefore time.Time, lastErr string, giveUp bool) error
 
+	// Readiness keeps go-live sign-offs, reports and channel tests
+	// (readiness.go).
+	Readiness
+
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	Close() error

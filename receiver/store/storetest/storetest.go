@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		"LockGroupsMany":            testLockGroupsMany,
 		"PruneIncidents":            testPruneIncidents,
 		"PruneBatches":              testPruneBatches,
+		"Readiness":                 testReadiness,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open) })
