@@ -32,6 +32,7 @@ import (
 	"github.com/golive-ops/golive/receiver/ingest"
 	"github.com/golive-ops/golive/receiver/metrics"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/readiness"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/store/postgres"
@@ -120,6 +121,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.metrics = metrics.New(a.reg, a.store, a.log)
 	a.retMet = retention.NewMetrics(a.reg)
+	a.reg.MustRegister(readiness.NewCollector(a.store, a.log))
 	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_successful",
 		Help: "Whether the last configuration reload attempt was successful."})
 	a.reloadTS = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_success_timestamp_seconds",
@@ -213,6 +215,8 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 	}
 	protected := http.NewServeMux()
 	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log}).Register(protected)
+	(&readiness.API{Store: a.store, Channels: channelNames(cfg.Notify.Channels), Logger: a.log, Now: a.opts.Now}).Register(protected)
+	mux.Handle("/api/v1/readiness/", authn.Wrap(protected))
 	u, err := ui.New(a.store, "", a.log)
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
