@@ -27,7 +27,8 @@ const DefaultValidFor = 30 * 24 * time.Hour
 
 type manualSection struct {
 	// ValidFor is how long a sign-off counts (OpsLevel's update_frequency).
-	ValidFor model.Duration `yaml:"valid_for,omitempty"`
+	// A string, parsed here, so that a bad value's error names the field.
+	ValidFor string `yaml:"valid_for,omitempty"`
 	// Owner is who is expected to sign it off (shown in the report).
 	Owner string `yaml:"owner,omitempty"`
 }
@@ -48,17 +49,22 @@ func (it Item) ValidFor() time.Duration {
 }
 
 func buildManual(section *yaml.Node, b *buildContext) (check, error) {
-	s := manualSection{ValidFor: model.Duration(DefaultValidFor)}
+	var s manualSection
 	if err := decodeOptional(section, &s); err != nil {
 		return nil, err
 	}
-	if s.ValidFor <= 0 {
-		return nil, fieldError(section, "valid_for", "must be a positive duration (how long a sign-off counts)")
+	validFor := DefaultValidFor
+	if s.ValidFor != "" {
+		d, err := model.ParseDuration(s.ValidFor)
+		if err != nil || d <= 0 {
+			return nil, fieldError(section, "valid_for", "%q is not a positive duration (how long a sign-off counts: 90d, 2w, 36h)", s.ValidFor)
+		}
+		validFor = time.Duration(d)
 	}
 	if b.checklist.Receiver == nil {
 		return nil, needServer("receiver")
 	}
-	return &manualCheck{item: b.item.Name, validFor: time.Duration(s.ValidFor), owner: s.Owner}, nil
+	return &manualCheck{item: b.item.Name, validFor: validFor, owner: s.Owner}, nil
 }
 
 func (m *manualCheck) run(ctx context.Context, env *Env) outcome {
