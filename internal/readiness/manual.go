@@ -82,7 +82,7 @@ func (m *manualCheck) run(ctx context.Context, env *Env) outcome {
 	}
 	ev := fmt.Sprintf("signed off by %s at %s: %q; expires %s", s.By, s.SignedAt.UTC().Format(time.RFC3339), s.Comment, s.ExpiresAt.UTC().Format(time.RFC3339))
 	if s.Expired(env.Now()) {
-		return fail(fmt.Sprintf("the sign-off expired %s ago: sign it off again", env.Now().Sub(s.ExpiresAt).Round(time.Minute)), ev)
+		return fail(fmt.Sprintf("the sign-off expired %s ago: sign it off again", model.Duration(env.Now().Sub(s.ExpiresAt).Round(time.Minute))), ev)
 	}
 	return pass(ev)
 }
