@@ -28,7 +28,7 @@ var commands = map[string]cli.Command{
 	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{
 		"test": {Summary: "send a test notification through each configured channel", Run: receiver.NotifyTestCommand},
 	}),
-	"check-config": {Summary: "check exporter, receiver and thresholds files, as their commands would at start", Run: checkconfig.Command},
+	"check-config": {Summary: "check exporter, receiver, thresholds and readiness files, as their commands would at start", Run: checkconfig.Command},
 	"generate":     {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
 	"baseline":     {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
 	"readiness":    {Summary: "evaluate the go-live readiness checklist, or sign off its manual items", Run: readiness.Command},
