@@ -120,7 +120,7 @@ func parseHTTPURL(raw string) (string, error) {
 // maxBody bounds what a check reads from any server.
 const maxBody = 32 << 20
 
-// StatusError is a server's non-2xx answer.
+// HTTPStatusError is a server's non-2xx answer.
 type HTTPStatusError struct {
 	Server string
 	Status int

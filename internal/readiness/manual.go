@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
-
 )
 
 // Paths of the receiver's readiness API.
