@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
+	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/ingest"
 	"github.com/golive-ops/golive/receiver/metrics"
@@ -75,6 +77,7 @@ type App struct {
 	store    store.Store
 	metrics  *metrics.Metrics
 	retMet   *retention.Metrics
+	gateMet  *gate.Metrics
 	reloadOK prometheus.Gauge
 	reloadTS prometheus.Gauge
 	webCfg   string
@@ -93,7 +96,9 @@ type generation struct {
 	engine    *incident.Engine
 	worker    *notify.Worker
 	retention *retention.Runner
+	gates     *gate.Service
 	handler   http.Handler
+	onCall    incident.OnCall // the console's on-call page shows its schedules
 }
 
 // New opens the store (running migrations) and wires everything.
@@ -121,6 +126,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.metrics = metrics.New(a.reg, a.store, a.log)
 	a.retMet = retention.NewMetrics(a.reg)
+	a.gateMet = gate.NewMetrics(a.reg)
 	a.reg.MustRegister(readiness.NewCollector(a.store, a.log))
 	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_successful",
 		Help: "Whether the last configuration reload attempt was successful."})
@@ -192,9 +198,19 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 	})
 	g.retention = &retention.Runner{Store: a.store, Config: cfg.Retention, Metrics: a.retMet,
 		Logger: a.log.With("component", "retention"), Now: o.Now}
+	sessionKey, err := cfg.UI.SessionKey()
+	if err != nil {
+		return nil, err
+	}
+	g.onCall = oncall
 	authn := auth.New(auth.Options{BearerToken: secrets.BearerToken, BasicUser: secrets.BasicUser,
 		BasicPassword: secrets.BasicPassword, AllowLoopback: cfg.Auth.InsecureAllowUnauthenticatedLoopback,
-		Disabled: cfg.Auth.Disabled}, a.log)
+		Disabled: cfg.Auth.Disabled, Users: cfg.UI.Users, SessionKey: sessionKey, SessionTTL: cfg.UI.TTL(),
+		SecureCookies: strings.HasPrefix(cfg.ExternalURL, "https://"), Now: o.Now}, a.log)
+	if g.gates, err = gate.New(gate.Options{Section: cfg.Gate, Store: a.store, Metrics: a.gateMet, Allowed: authn.Allowed,
+		Readiness: readiness.Gate{Store: a.store}, Logger: a.log.With("component", "gate"), Now: o.Now}); err != nil {
+		return nil, err
+	}
 	if g.handler, err = a.routes(g, authn); err != nil {
 		return nil, err
 	}
@@ -214,18 +230,20 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 		mux.Handle(p, hook)
 	}
 	protected := http.NewServeMux()
-	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log}).Register(protected)
-	(&readiness.API{Store: a.store, Channels: channelNames(cfg.Notify.Channels), Logger: a.log, Now: a.opts.Now}).Register(protected)
-	mux.Handle("/api/v1/readiness/", authn.Wrap(protected))
-	u, err := ui.New(a.store, "", a.log)
+	u, err := ui.New(ui.Options{Store: a.store, Auth: authn, Config: cfg.UI, Schedules: ui.SchedulesOf(g.onCall), Logger: a.log, Now: a.opts.Now})
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
+	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log, Forms: u}).Register(protected)
 	u.Register(protected)
+	u.RegisterPublic(mux)
+	(&readiness.API{Store: a.store, Channels: channelNames(cfg.Notify.Channels), Logger: a.log, Now: a.opts.Now}).Register(protected)
+	mux.Handle("/api/v1/readiness/", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents/", authn.Wrap(protected))
 	mux.Handle("/ui", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
+	g.gates.Register(mux) // each gate route authenticates itself (Flagger sends no headers)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) }) // as the exporter
 	mux.HandleFunc("GET /-/ready", a.ready)
@@ -233,7 +251,7 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 	// credentials as the API (Prometheus guards it with a flag instead).
 	mux.Handle("POST /-/reload", authn.Wrap(http.HandlerFunc(a.serveReload)))
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui", http.StatusFound))
-	return mux, nil
+	return ui.SecurityHeaders(mux), nil
 }
 
 // ready answers 200 only if a webhook could be stored now: the store
@@ -317,6 +335,10 @@ func (a *App) Handler() http.Handler {
 
 // Engine is the incident engine (for tests and the notify worker).
 func (a *App) Engine() *incident.Engine { return a.gen.Load().engine }
+
+// Gates evaluates the rollout gates of the config in use (the rollout runner calls
+// Gates().Evaluate in-process).
+func (a *App) Gates() *gate.Service { return a.gen.Load().gates }
 
 // Store is the receiver's store (the outbox worker claims from it).
 func (a *App) Store() store.Store { return a.store }

@@ -94,6 +94,8 @@ notify:
   channels:
     - name: ops-webhook
       webhook: {url: "%s/hook"}
+gates:
+  - {name: go-live, require_readiness: true, min_interval: 1ms}
 `, filepath.Join(dir, "receiver.db"), hook.URL), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +117,11 @@ items:
   - {name: oncall-rota-staffed, manual: {valid_for: 14d}}
 `, app.url, lb.Frontends["web"]), 0o600); err != nil {
 		t.Fatal(err)
+	}
+
+	// No report yet: the gate holds.
+	if _, body := get(t, app.url+"/api/v1/gates/go-live"); !strings.Contains(body, `"hold"`) || !strings.Contains(body, "no readiness report yet") {
+		t.Errorf("gate without a report: %s", body)
 	}
 
 	// Nothing signed, no channel tested: not ready.
@@ -157,10 +164,14 @@ items:
 	wantItem(t, rep, "training-done", rd.StatusPass, "signed off by ana")
 	wantItem(t, rep, "notification-channel-tested", rd.StatusPass, "ops-webhook ok")
 
-	// The stored report holds the gate and shows on /metrics.
+	// The stored report holds the gate, with the failing item as a reason,
+	// and shows on /metrics.
 	gr, err := readiness.Gate{Store: app.Store()}.LatestReadiness(context.Background())
-	if err != nil || !gr.Known || gr.Ready || !strings.Contains(gr.Summary, "oncall-rota-staffed: the sign-off expired") {
+	if err != nil || !gr.Known || gr.Ready || len(gr.Failing) != 1 || !strings.HasPrefix(gr.Failing[0], "oncall-rota-staffed: the sign-off expired") {
 		t.Errorf("gate readiness %+v, %v: want known, not ready, naming the expired item", gr, err)
+	}
+	if _, body := get(t, app.url+"/api/v1/gates/go-live"); !strings.Contains(body, `"hold"`) || !strings.Contains(body, "not ready: oncall-rota-staffed: the sign-off expired 6d ago") {
+		t.Errorf("gate with a not-ready report: %s", body)
 	}
 	metrics := scrape(t, app.url)
 	for _, want := range []string{"golive_readiness_ready 0", `golive_readiness_check_ok{category="business",check="oncall-rota-staffed"} 0`,
@@ -181,6 +192,10 @@ items:
 	parseJUnit(t, out, 5, 0)
 	if gr, err := (readiness.Gate{Store: app.Store()}).LatestReadiness(context.Background()); err != nil || !gr.Ready {
 		t.Errorf("gate readiness after a ready report: %+v %v", gr, err)
+	}
+	time.Sleep(5 * time.Millisecond) // past the gate's min_interval
+	if _, body := get(t, app.url+"/api/v1/gates/go-live"); !strings.Contains(body, `"proceed"`) {
+		t.Errorf("gate with a ready report: %s", body)
 	}
 	if m := scrape(t, app.url); !strings.Contains(m, "golive_readiness_ready 1") {
 		t.Error("/metrics: want golive_readiness_ready 1 after a ready report")

@@ -1,5 +1,9 @@
 // Package api is the receiver's JSON API under /api/v1/incidents: list,
-// get one with its timeline, change state, add a note, regrade.
+// get one with its timeline, change state, add a note, regrade, assign.
+//
+// The console's forms post to the same handlers: one code path decides
+// what an action does, whether it comes as JSON from a script or as a form
+// from a browser session (forms.go).
 package api
 
 import (
@@ -14,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/store"
 )
@@ -31,6 +36,9 @@ type API struct {
 	Store   store.Store
 	Actions Actions
 	Logger  *slog.Logger
+	// Forms answers the console's form posts (nil: they get JSON like
+	// every other client).
+	Forms FormResponder
 }
 
 // Detail is one incident with its timeline and occurrences.
@@ -207,18 +215,29 @@ func (a *API) assign(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// act is every write: decode (JSON, or a console form), run fn, answer.
 func (a *API) act(w http.ResponseWriter, r *http.Request, fn func(context.Context, int64, ActionRequest) (store.Incident, error)) {
+	form := auth.IsForm(r) && a.Forms != nil
+	fail := a.fail
+	if form {
+		fail = func(w http.ResponseWriter, code int, err error) { a.Forms.FormFailed(w, r, code, err) }
+	}
 	id, ok := a.id(w, r)
 	if !ok {
 		return
 	}
-	req, code, err := decodeAction(w, r)
+	req, code, err := decode(w, r)
 	if err != nil {
-		a.fail(w, code, err)
+		fail(w, code, err)
 		return
 	}
 	if _, err := fn(r.Context(), id, req); err != nil {
-		a.storeErr(w, err)
+		code, err := a.status(err)
+		fail(w, code, err)
+		return
+	}
+	if form {
+		a.Forms.FormDone(w, r, id)
 		return
 	}
 	d, err := LoadDetail(r.Context(), a.Store, id)
@@ -227,6 +246,23 @@ func (a *API) act(w http.ResponseWriter, r *http.Request, fn func(context.Contex
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// decode reads a JSON body, or a form from a console session, and fills
+// the actor from who is logged in.
+func decode(w http.ResponseWriter, r *http.Request) (ActionRequest, int, error) {
+	p, _ := auth.FromContext(r.Context())
+	if auth.IsForm(r) {
+		return decodeForm(r, p)
+	}
+	if err := auth.RequireJSON(r); err != nil {
+		return ActionRequest{}, http.StatusUnsupportedMediaType, err
+	}
+	req, code, err := decodeAction(w, r)
+	if err == nil && strings.TrimSpace(req.Actor) == "" && p.User != "" {
+		req.Actor = p.User
+	}
+	return req, code, err
 }
 
 // maxActionBytes bounds a POST body: an actor and a note, never more.
@@ -265,20 +301,27 @@ func (a *API) id(w http.ResponseWriter, r *http.Request) (int64, bool) {
 
 // storeErr maps engine and store errors to status codes.
 func (a *API) storeErr(w http.ResponseWriter, err error) {
+	code, err := a.status(err)
+	a.fail(w, code, err)
+}
+
+// status maps engine and store errors to a status code and what the
+// client is told.
+func (a *API) status(err error) (int, error) {
 	var te *incident.TransitionError
 	switch {
 	case errors.As(err, &te):
-		a.fail(w, http.StatusConflict, err)
+		return http.StatusConflict, err
 	case errors.Is(err, incident.ErrInvalid):
-		a.fail(w, http.StatusBadRequest, err)
+		return http.StatusBadRequest, err
 	case errors.Is(err, store.ErrNotFound):
-		a.fail(w, http.StatusNotFound, err)
+		return http.StatusNotFound, err
 	case errors.Is(err, store.ErrUnavailable):
 		a.Logger.Error("API: storage unavailable", "err", err)
-		a.fail(w, http.StatusServiceUnavailable, errors.New("storage unavailable, retry later"))
+		return http.StatusServiceUnavailable, errors.New("storage unavailable, retry later")
 	default:
 		a.Logger.Error("API: unexpected error", "err", err)
-		a.fail(w, http.StatusInternalServerError, errors.New("internal error"))
+		return http.StatusInternalServerError, errors.New("internal error")
 	}
 }
 

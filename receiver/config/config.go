@@ -15,10 +15,12 @@ import (
 
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/yamlx"
+	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
+	"github.com/golive-ops/golive/receiver/ui/uiconfig"
 )
 
 // Config is receiver.yml.
@@ -36,8 +38,12 @@ type Config struct {
 	// Notify routes incident changes to channels by priority (R5.1's
 	// lists); without channels nothing is sent.
 	Notify notify.Config `yaml:"notify"`
+	// UI is the on-call console: its users and links (package uiconfig).
+	UI uiconfig.Config `yaml:"ui"`
 	// Retention deletes old payloads, occurrences and closed incidents.
 	Retention retention.Config `yaml:"retention"`
+	// Gate is the prometheus: and gates: sections (rollout gates).
+	Gate gate.Section `yaml:",inline"`
 }
 
 // Storage selects exactly one backend; neither means SQLite at
@@ -266,6 +272,8 @@ func (c *Config) setDirectory(dir string) {
 		join(&c.Storage.Postgres.DSNFile)
 	}
 	c.Notify.RelativeTo(dir)
+	c.UI.RelativeTo(dir)
+	c.Gate.RelativeTo(dir)
 }
 
 // Secrets are the resolved credentials.

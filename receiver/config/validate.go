@@ -16,7 +16,7 @@ import (
 // when no storage is configured). Errors name the field.
 func (c *Config) Validate() error {
 	for _, check := range []func() error{c.validateStorage, c.validateWebhook, c.validateAuth,
-		c.validateIncidents, c.validateGrading, c.validateSLA, c.validateOnCall} {
+		c.validateIncidents, c.validateGrading, c.validateSLA, c.validateOnCall, c.Gate.Validate} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -52,7 +52,7 @@ func (c *Config) validateStorage() error {
 }
 
 // reservedPaths are routes the webhook path must not shadow.
-var reservedPaths = []string{"/metrics", "/-/", "/api/v1/incidents", "/ui"}
+var reservedPaths = []string{"/metrics", "/-/", "/api/v1/incidents", "/api/v1/gates", "/ui"}
 
 func (c *Config) validateWebhook() error {
 	w := c.Webhook

@@ -145,6 +145,9 @@ func NewScheduleOnCall(c config.OnCall) (*ScheduleOnCall, error) {
 	return &ScheduleOnCall{schedule: s}, nil
 }
 
+// Schedules are the schedules it answers from (the console's on-call page).
+func (s *ScheduleOnCall) Schedules() []*oncall.Schedule { return []*oncall.Schedule{s.schedule} }
+
 // Who implements OnCall.
 func (s *ScheduleOnCall) Who(_ context.Context, t time.Time, _ store.Priority) (string, error) {
 	a, err := s.schedule.Who(t)

@@ -20,7 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 
+	engine "github.com/golive-ops/golive/internal/gate"
 	rd "github.com/golive-ops/golive/internal/readiness"
+	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/store"
 )
 
@@ -107,8 +109,8 @@ func validateSign(req rd.SignRequest, now time.Time) (time.Time, error) {
 	switch {
 	case !validName(req.Item):
 		return time.Time{}, fmt.Errorf("item: %q is not an item name (letters, digits and _.:-)", req.Item)
-	case strings.TrimSpace(req.By) == "" || len(req.By) > 200 || !utf8.ValidString(req.By):
-		return time.Time{}, errors.New("by: must name who signs (at most 200 bytes)")
+	case len(req.By) > 200 || !utf8.ValidString(req.By):
+		return time.Time{}, errors.New("by: at most 200 bytes of UTF-8")
 	case strings.TrimSpace(req.Comment) == "":
 		return time.Time{}, errors.New("comment: is required: say what was checked and where the evidence is")
 	case len(req.Comment) > maxComment || !utf8.ValidString(req.Comment):
@@ -160,7 +162,17 @@ func (a *API) sign(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	so := store.Signoff{Item: req.Item, By: strings.TrimSpace(req.By), Comment: req.Comment, SignedAt: now, ExpiresAt: expires}
+	by := strings.TrimSpace(req.By)
+	// A person the receiver authenticated (a console login, a basic-auth
+	// user) signs as themselves, whatever the body says.
+	if p, ok := auth.FromContext(r.Context()); ok && p.User != "" {
+		by = p.User
+	}
+	so := store.Signoff{Item: req.Item, By: by, Comment: req.Comment, SignedAt: now, ExpiresAt: expires}
+	if so.By == "" {
+		a.fail(w, errors.New("by: must name who signs"))
+		return
+	}
 	if err := a.Store.InsertSignoff(r.Context(), &so); err != nil {
 		a.fail(w, err)
 		return
@@ -320,30 +332,25 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// Gate is the rollout gate's view of readiness: the newest report.
+// Gate is the rollout gate's readiness evidence (receiver/gate's
+// ReadinessSource): the newest stored report.
 type Gate struct{ Store store.Store }
 
-// GateReadiness is what a gate needs to know.
-type GateReadiness struct {
-	Known   bool
-	Ready   bool
-	Summary string
-}
-
 // LatestReadiness returns the newest report's verdict; a report that is
-// not ready names its failing items in Summary.
-func (g Gate) LatestReadiness(ctx context.Context) (GateReadiness, error) {
+// not ready lists its failing required items, which the gate holds on as
+// its reasons. No report is Known false (a gate requiring one holds).
+func (g Gate) LatestReadiness(ctx context.Context) (engine.Readiness, error) {
 	rep, err := Latest(ctx, g.Store)
 	if errors.Is(err, store.ErrNotFound) {
-		return GateReadiness{}, nil
+		return engine.Readiness{}, nil
 	}
 	if err != nil {
-		return GateReadiness{}, err
+		return engine.Readiness{}, err
 	}
-	out := GateReadiness{Known: true, Ready: rep.Ready}
+	out := engine.Readiness{Known: true, Ready: rep.Ready,
+		Summary: fmt.Sprintf("readiness report #%d of %s: %s", rep.ID, rep.GeneratedAt.UTC().Format(time.RFC3339), rep.Summary())}
 	if !rep.Ready {
-		out.Summary = fmt.Sprintf("readiness report #%d of %s is not ready: %s", rep.ID,
-			rep.GeneratedAt.UTC().Format(time.RFC3339), strings.Join(rep.Failing(), "; "))
+		out.Failing = rep.Failing()
 	}
 	return out, nil
 }

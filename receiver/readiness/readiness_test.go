@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/store/sqlite"
 )
@@ -88,5 +89,23 @@ func TestSignoffAndChannelTests(t *testing.T) {
 	if !strings.Contains(body, `{"channel":"email-old","configured":false,"last_success":"2026-12-01T10:00:00Z"`) ||
 		!strings.Contains(body, `{"channel":"slack","configured":true}`) {
 		t.Errorf("channel tests: %s", body)
+	}
+}
+
+// A user the receiver authenticated signs as themselves.
+func TestSignerIsTheAuthenticatedUser(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "r.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mux := http.NewServeMux()
+	(&API{Store: s, Logger: slog.New(slog.DiscardHandler), Now: time.Now}).Register(mux)
+	req := httptest.NewRequest("POST", "/api/v1/readiness/signoffs", strings.NewReader(`{"item":"training","by":"mallory","comment":"done","valid_for":"1d"}`))
+	req = req.WithContext(auth.WithPrincipal(req.Context(), auth.Principal{Method: auth.MethodBasic, User: "ana"}))
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated || !strings.Contains(rec.Body.String(), `"by":"ana"`) {
+		t.Errorf("%d %s: want signed by the authenticated user", rec.Code, rec.Body.String())
 	}
 }

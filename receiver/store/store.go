@@ -69,6 +69,8 @@ type Store interface {
 	// item is marked done and failed instead. ErrLeaseLost as above.
 	RetryOutbox(ctx context.Context, id int64, owner string, notBefore time.Time, lastErr string, giveUp bool) error
 
+	// Gates keeps rollout gate decisions (gates.go).
+	Gates
 	// Readiness keeps go-live sign-offs, reports and channel tests
 	// (readiness.go).
 	Readiness

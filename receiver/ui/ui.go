@@ -1,6 +1,15 @@
-// Package ui is a small server-rendered view of incidents: a filtered list
-// and one incident with its timeline. It is read-only; changes go through
-// the API (and `golive incidents`).
+// Package ui is the on-call console: server-rendered pages an engineer
+// works incidents from. The triage view lists open incidents by urgency
+// with SLA countdowns, the incident page gives the alert's context, links
+// and timeline with buttons to act, and the on-call page says who is on now
+// and next.
+//
+// Every button is an HTML form posting to the JSON API's own handlers
+// (package api; one code path), guarded by the session's CSRF token
+// (package auth). Pages need no JavaScript; static/console.js only ticks
+// the countdowns. Other parts of the receiver (remediation, gates,
+// rollouts, readiness) add their pages with AddPage and render them in the
+// same layout with Render.
 package ui
 
 import (
@@ -8,113 +17,266 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/golive-ops/golive/receiver/api"
+	"github.com/golive-ops/golive/receiver/auth"
+	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/store"
+	"github.com/golive-ops/golive/receiver/ui/uiconfig"
 )
 
 //go:embed templates/*.html
-var files embed.FS
+var templates embed.FS
 
-// UI serves /ui and /ui/incidents/{id}.
+//go:embed static
+var static embed.FS
+
+// Options build a UI.
+type Options struct {
+	Store  store.Store
+	Auth   *auth.Authenticator
+	Config uiconfig.Config
+	// Schedules are the on-call schedules the on-call page shows.
+	Schedules []*oncall.Schedule
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// UI serves the console under /ui.
 type UI struct {
-	store  store.Store
-	logger *slog.Logger
-	list   *template.Template
-	detail *template.Template
-	base   string
+	o     Options
+	pages map[string]*template.Template
+	extra []Page
 }
 
-// New parses the templates. base is the external URL path prefix ("" at
-// the root).
-func New(s store.Store, base string, logger *slog.Logger) (*UI, error) {
-	funcs := template.FuncMap{"fmtTime": func(t time.Time) string {
-		if t.IsZero() {
-			return "–"
+// New parses the templates.
+func New(o Options) (*UI, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	u := &UI{o: o, pages: map[string]*template.Template{}}
+	for _, name := range []string{"triage", "incident", "oncall", "login", "message", "page"} {
+		t, err := template.New(name).Funcs(funcs(o.Now)).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
 		}
-		return t.Local().Format("2006-01-02 15:04:05 MST")
-	}}
-	parse := func(name string) (*template.Template, error) {
-		return template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name)
+		u.pages[name] = t
 	}
-	list, err := parse("list.html")
-	if err != nil {
-		return nil, err
-	}
-	detail, err := parse("detail.html")
-	if err != nil {
-		return nil, err
-	}
-	return &UI{store: s, logger: logger, list: list, detail: detail, base: base}, nil
+	return u, nil
 }
 
-// Register adds the routes to mux.
+// Slot is a place in the navigation kept for a part of golive that serves
+// its own console page. Its entry appears once the page is added.
+type Slot struct {
+	Title string
+	Path  string
+	order int
+}
+
+// The slots other parts fill, in navigation order after the console's own
+// pages.
+var (
+	SlotRemediation = Slot{Title: "Remediation", Path: "/ui/remediation", order: 10}
+	SlotGates       = Slot{Title: "Gates", Path: "/ui/gates", order: 20}
+	SlotRollouts    = Slot{Title: "Rollouts", Path: "/ui/rollouts", order: 30}
+	SlotReadiness   = Slot{Title: "Readiness", Path: "/ui/readiness", order: 40}
+)
+
+// Page is a console page served by another package. Handler answers
+// Slot.Path and everything under Slot.Path+"/"; it renders with Render so
+// the page gets the layout, the navigation and the CSRF token.
+type Page struct {
+	Slot    Slot
+	Handler http.Handler
+}
+
+// AddPage puts a page in the navigation. Call it before Register.
+func (u *UI) AddPage(p Page) {
+	u.extra = append(u.extra, p)
+	slices.SortFunc(u.extra, func(a, b Page) int { return a.Slot.order - b.Slot.order })
+}
+
+// Register adds the pages that need a login to mux (which the caller
+// wraps with auth.Wrap).
 func (u *UI) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /ui", u.serveList)
-	mux.HandleFunc("GET /ui/incidents/{id}", u.serveDetail)
-}
-
-type listPage struct {
-	Title, Base, Error       string
-	State, Priority, Service string
-	States                   []store.State
-	Priorities               []store.Priority
-	Incidents                []store.Incident
-}
-
-func (u *UI) serveList(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p := listPage{Title: "incidents", Base: u.base, State: q.Get("state"), Priority: q.Get("priority"),
-		Service: q.Get("service"), States: store.States, Priorities: store.Priorities}
-	f, err := api.ParseFilter(q)
-	code := http.StatusOK
-	if err != nil {
-		p.Error, code = err.Error(), http.StatusBadRequest
-	} else if p.Incidents, err = u.store.ListIncidents(r.Context(), f); err != nil {
-		u.logger.Error("UI: listing incidents", "err", err)
-		p.Error, code = "storage unavailable", http.StatusServiceUnavailable
+	mux.HandleFunc("GET /ui", u.serveTriage)
+	mux.HandleFunc("GET /ui/{$}", u.serveTriage)
+	mux.HandleFunc("GET /ui/incidents/{id}", u.serveIncident)
+	mux.HandleFunc("GET /ui/oncall", u.serveOnCall)
+	mux.HandleFunc("POST /ui/logout", u.logout)
+	for _, p := range u.extra {
+		mux.Handle(p.Slot.Path, p.Handler)
+		mux.Handle(p.Slot.Path+"/", p.Handler)
 	}
-	u.render(w, code, u.list, p)
 }
 
-type detailPage struct {
-	Title, Base string
-	D           api.Detail
+// RegisterPublic adds what is served without a login: the login page and
+// the static files.
+func (u *UI) RegisterPublic(mux *http.ServeMux) {
+	login := u.o.Auth.Optional(http.HandlerFunc(u.serveLogin))
+	mux.Handle("GET "+auth.LoginPath, login)
+	mux.Handle("POST "+auth.LoginPath, login)
+	sub, _ := fs.Sub(static, "static")
+	files := http.StripPrefix("/ui/static/", http.FileServerFS(sub))
+	mux.Handle("GET /ui/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		files.ServeHTTP(w, r)
+	}))
 }
 
-func (u *UI) serveDetail(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.Error(w, "400 bad request: incident id is not a number", http.StatusBadRequest)
-		return
+// SecurityHeaders sets the headers every answer carries: no script but our
+// own files, no framing, no type sniffing, no referrer to other sites.
+func SecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// NavItem is one navigation entry.
+type NavItem struct {
+	Title, Path string
+	Active      bool
+}
+
+// frame is what the layout needs on every page.
+type frame struct {
+	Title   string
+	Nav     []NavItem
+	User    string // "" when nobody is logged in
+	Demo    bool   // the unauthenticated loopback demo
+	Authed  bool   // anyone let in (the login page is served to others too)
+	Session bool   // logged in through the login page (so logging out means something)
+	CSRF    string
+	Refresh int // seconds; 0: no auto-refresh
+	Flash   string
+}
+
+func (u *UI) frame(w http.ResponseWriter, r *http.Request, title, active string) frame {
+	p, _ := auth.FromContext(r.Context())
+	f := frame{Title: title, User: p.User, Demo: p.Method == auth.MethodLoopback, Authed: p.Method != "",
+		Session: p.Method == auth.MethodSession}
+	if s := u.o.Auth.EnsureSession(w, r); s != nil {
+		f.CSRF = s.CSRFToken()
 	}
-	d, err := api.LoadDetail(r.Context(), u.store, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		http.Error(w, "404 incident not found", http.StatusNotFound)
-		return
-	case err != nil:
-		u.logger.Error("UI: loading incident", "id", id, "err", err)
-		http.Error(w, "503 storage unavailable", http.StatusServiceUnavailable)
-		return
+	f.Nav = []NavItem{{Title: "Triage", Path: "/ui"}, {Title: "All incidents", Path: "/ui?" + allStates()}, {Title: "On call", Path: "/ui/oncall"}}
+	for _, p := range u.extra {
+		f.Nav = append(f.Nav, NavItem{Title: p.Slot.Title, Path: p.Slot.Path})
 	}
-	u.render(w, http.StatusOK, u.detail, detailPage{Title: "#" + strconv.FormatInt(id, 10) + " " + d.Incident.Title, Base: u.base, D: d})
+	for i := range f.Nav {
+		f.Nav[i].Active = f.Nav[i].Title == active
+	}
+	return f
+}
+
+func allStates() string {
+	v := url.Values{}
+	for _, s := range store.States {
+		v.Add("state", string(s))
+	}
+	return v.Encode()
+}
+
+// Render answers with body inside the console's layout; for pages added
+// with AddPage. CSRFToken gives their forms the token.
+func (u *UI) Render(w http.ResponseWriter, r *http.Request, code int, title string, body template.HTML) {
+	active := ""
+	for _, p := range u.extra {
+		if r.URL.Path == p.Slot.Path || strings.HasPrefix(r.URL.Path, p.Slot.Path+"/") {
+			active = p.Slot.Title
+		}
+	}
+	u.render(w, code, "page", struct {
+		frame
+		Body template.HTML
+	}{u.frame(w, r, title, active), body})
+}
+
+// CSRFToken is the token a console form must carry in its _csrf field.
+func (u *UI) CSRFToken(w http.ResponseWriter, r *http.Request) string {
+	return u.o.Auth.EnsureSession(w, r).CSRFToken()
 }
 
 // render executes into a buffer first, so a template error never sends a
 // half page with a 200.
-func (u *UI) render(w http.ResponseWriter, code int, t *template.Template, data any) {
+func (u *UI) render(w http.ResponseWriter, code int, name string, data any) {
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, t.Name(), data); err != nil {
-		u.logger.Error("UI: rendering", "template", t.Name(), "err", err)
+	t := u.pages[name]
+	if err := t.ExecuteTemplate(&buf, name+".html", data); err != nil {
+		u.o.Logger.Error("UI: rendering", "template", name, "err", err)
 		http.Error(w, "500 internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_, _ = buf.WriteTo(w)
 }
+
+type messagePage struct {
+	frame
+	Code    int
+	Message string
+	Back    string
+}
+
+func (u *UI) message(w http.ResponseWriter, r *http.Request, code int, msg, back string) {
+	u.render(w, code, "message", messagePage{frame: u.frame(w, r, http.StatusText(code), ""), Code: code, Message: msg, Back: back})
+}
+
+// FormDone answers a console form that worked: back to the page it came
+// from (the incident page by default), saying what was done.
+func (u *UI) FormDone(w http.ResponseWriter, r *http.Request, id int64) {
+	target := safeReturn(r.PostForm.Get("return"), "/ui/incidents/"+strconv.FormatInt(id, 10))
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	done := r.PostForm.Get("done")
+	if done == "" {
+		done = "saved"
+	}
+	http.Redirect(w, r, target+sep+"done="+url.QueryEscape(done), http.StatusSeeOther)
+}
+
+// FormFailed shows why a form was refused, with a way back.
+func (u *UI) FormFailed(w http.ResponseWriter, r *http.Request, code int, err error) {
+	back := "/ui"
+	if id := r.PathValue("id"); id != "" {
+		back = "/ui/incidents/" + url.PathEscape(id)
+	}
+	u.message(w, r, code, err.Error(), back)
+}
+
+// safeReturn keeps redirects on the console: a path under /ui, never
+// another host ("//evil", "/\\evil"), without an earlier flash message.
+func safeReturn(p, fallback string) string {
+	if !strings.HasPrefix(p, "/ui") || strings.ContainsAny(p, "\\\r\n") {
+		return fallback
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return fallback
+	}
+	q := u.Query()
+	q.Del("done")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+var errNotFound = errors.New("incident not found")

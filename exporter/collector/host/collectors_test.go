@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -216,9 +217,6 @@ func TestTimeFixture(t *testing.T) {
 	// node_exporter's float64(UnixNano())/1e9, rounding included.
 	c.now = func() time.Time { return time.Unix(1795317530, 250e6).In(time.FixedZone("CET", 3600)) }
 	compare(t, c, `
-# HELP node_boot_time_seconds Node boot time, in unixtime.
-# TYPE node_boot_time_seconds gauge
-node_boot_time_seconds 1.795316993e+09
 # HELP node_time_seconds System time in seconds since epoch (1970).
 # TYPE node_time_seconds gauge
 node_time_seconds 1.7953175302499998e+09
@@ -240,7 +238,7 @@ func TestTimeWithoutSysfsStillReportsClock(t *testing.T) {
 	cfg.Paths.Sysfs = t.TempDir()
 	c := newTimeCollector(newFS(cfg.Paths), slog.New(slog.DiscardHandler))
 	mfs := gather(t, c)
-	for _, name := range []string{"node_time_seconds", "node_boot_time_seconds", "node_time_zone_offset_seconds"} {
+	for _, name := range []string{"node_time_seconds", "node_time_zone_offset_seconds"} {
 		if mfs[name] == nil {
 			t.Errorf("%s missing without sysfs", name)
 		}
@@ -254,9 +252,50 @@ func TestMissingProcFileIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cs {
-		if err := c.Update(t.Context(), make(chan prometheus.Metric, 1000)); err == nil {
+	// Kernel features that may be absent (no IPv6, no nf_conntrack, no
+	// PSI): node_exporter reports nothing for them, and neither do we.
+	optional := []string{Sockstat, Conntrack, Pressure, Schedstat}
+	// Sources outside procfs.
+	notProc := []string{Time, Timex, Netclass, Uname, OS, Textfile}
+	for _, c := range members(cs) {
+		ch := make(chan prometheus.Metric, 1000)
+		err := c.Update(t.Context(), ch)
+		close(ch)
+		switch {
+		case slices.Contains(notProc, c.Name()):
+		case slices.Contains(optional, c.Name()):
+			if err != nil {
+				t.Errorf("%s: Update with an empty procfs: %v, want no error", c.Name(), err)
+			}
+			for m := range ch {
+				if d := m.Desc().String(); !strings.Contains(d, "node_scrape_collector_") {
+					t.Errorf("%s: Update with an empty procfs sent %s", c.Name(), d)
+				}
+			}
+		case err == nil:
 			t.Errorf("%s: Update with an empty procfs returned no error", c.Name())
+		}
+	}
+}
+
+func TestMalformedProcFilesAreErrors(t *testing.T) {
+	for _, tt := range []struct{ name, file, content string }{
+		{Netdev, "net/dev", "h1\nh2\n  eth0: 1 2 x\n"},
+		{Loadavg, "loadavg", "0.1 nope\n"},
+		{Filefd, "sys/fs/file-nr", "12\n"},
+		{VMStat, "vmstat", "pgfault many\n"},
+	} {
+		dir := t.TempDir()
+		writeProc(t, dir, tt.file, tt.content)
+		cfg := fixtureConfig()
+		cfg.Paths.Procfs = dir
+		cfg.Collectors = []string{tt.name}
+		cs, err := New(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cs[0].Update(t.Context(), make(chan prometheus.Metric, 100)); err == nil {
+			t.Errorf("%s: Update accepted %s = %q", tt.name, tt.file, tt.content)
 		}
 	}
 }

@@ -20,6 +20,12 @@ const (
 	// on the physical interface and whose names churn with every container.
 	DefaultNetDeviceExclude = `^(lo|veth.*|cali.*|flannel\..*|cni\d+|docker\d+|br-[0-9a-f]{12}|[a-f0-9]{15})$`
 	DefaultMountTimeout     = 5 * time.Second
+	// The field sets of node_exporter's current release
+	// (--collector.vmstat.fields, --collector.netstat.fields): what its
+	// dashboards and the node-mixin use, not the hundreds of fields the files
+	// hold.
+	DefaultVMStatFields  = `^(oom_kill|pgpg|pswp|pg.*fault).*`
+	DefaultNetStatFields = `^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$`
 )
 
 // Sub-collector names, which are also the values of the collector label of
@@ -32,10 +38,32 @@ const (
 	Diskstats  = "diskstats"
 	Netdev     = "netdev"
 	Time       = "time"
+	Stat       = "stat"
+	VMStat     = "vmstat"
+	NetStat    = "netstat"
+	Sockstat   = "sockstat"
+	Timex      = "timex"
+	Conntrack  = "conntrack"
+	Pressure   = "pressure"
+	Netclass   = "netclass"
+	Filefd     = "filefd"
+	Entropy    = "entropy"
+	Uname      = "uname"
+	OS         = "os"
+	Textfile   = "textfile"
+	ARP        = "arp"
+	Softnet    = "softnet"
+	Schedstat  = "schedstat"
 )
 
 // AllCollectors lists every host sub-collector in the order New returns them.
-var AllCollectors = []string{CPU, Loadavg, Meminfo, Filesystem, Diskstats, Netdev, Time}
+// All are on by default, as they are in node_exporter: together they are
+// what the Node Exporter Full dashboard and the node-mixin query.
+var AllCollectors = []string{
+	CPU, Loadavg, Meminfo, Filesystem, Diskstats, Netdev, Time,
+	Stat, VMStat, NetStat, Sockstat, Timex, Conntrack, Pressure, Netclass, Filefd, Entropy, Uname, OS, Textfile,
+	ARP, Softnet, Schedstat,
+}
 
 // Config is the host section of the exporter config.
 type Config struct {
@@ -46,6 +74,10 @@ type Config struct {
 	Filesystem FilesystemConfig `yaml:"filesystem"`
 	Diskstats  DiskstatsConfig  `yaml:"diskstats"`
 	Netdev     NetdevConfig     `yaml:"netdev"`
+	Netclass   NetclassConfig   `yaml:"netclass"`
+	VMStat     FieldsConfig     `yaml:"vmstat"`
+	NetStat    FieldsConfig     `yaml:"netstat"`
+	Textfile   TextfileConfig   `yaml:"textfile"`
 }
 
 // Paths are node_exporter's --path.procfs, --path.sysfs and --path.rootfs: set
@@ -76,6 +108,25 @@ type NetdevConfig struct {
 	DeviceExclude string `yaml:"device_exclude"`
 }
 
+// NetclassConfig filters the interfaces of /sys/class/net
+// (--collector.netclass.ignored-devices).
+type NetclassConfig struct {
+	IgnoredDevices string `yaml:"ignored_devices"`
+}
+
+// FieldsConfig selects the fields of /proc/vmstat or /proc/net/{netstat,snmp,snmp6}
+// (--collector.vmstat.fields, --collector.netstat.fields).
+type FieldsConfig struct {
+	Fields string `yaml:"fields"`
+}
+
+// TextfileConfig is --collector.textfile.directory: the directory (or glob of
+// directories) whose *.prom files are exported. Empty exports only
+// node_textfile_scrape_error.
+type TextfileConfig struct {
+	Directory string `yaml:"directory"`
+}
+
 // Default is the configuration used for fields the file leaves out.
 var Default = Config{
 	Enabled: true,
@@ -87,6 +138,12 @@ var Default = Config{
 	},
 	Diskstats: DiskstatsConfig{DeviceExclude: DefaultDiskDeviceExclude},
 	Netdev:    NetdevConfig{DeviceExclude: DefaultNetDeviceExclude},
+	// node_exporter ignores none; the same links as netdev are dropped, so
+	// that node_network_up and node_network_receive_bytes_total describe
+	// the same interfaces, and churning veths cost nothing.
+	Netclass: NetclassConfig{IgnoredDevices: DefaultNetDeviceExclude},
+	VMStat:   FieldsConfig{Fields: DefaultVMStatFields},
+	NetStat:  FieldsConfig{Fields: DefaultNetStatFields},
 }
 
 // UnmarshalYAML applies the defaults and validates. Unknown keys are
@@ -122,6 +179,9 @@ func (c *Config) Validate() error {
 		{"filesystem.fs_types_exclude", c.Filesystem.FSTypesExclude},
 		{"diskstats.device_exclude", c.Diskstats.DeviceExclude},
 		{"netdev.device_exclude", c.Netdev.DeviceExclude},
+		{"netclass.ignored_devices", c.Netclass.IgnoredDevices},
+		{"vmstat.fields", c.VMStat.Fields},
+		{"netstat.fields", c.NetStat.Fields},
 	} {
 		if _, err := compileExclude(r.expr); err != nil {
 			return fmt.Errorf("%s: %w", r.field, err)

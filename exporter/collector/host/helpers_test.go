@@ -47,10 +47,14 @@ func newFixtureCollector(t testing.TB, name string) collector.Collector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 1 || cs[0].Name() != name || cs[0].Target() != "" {
-		t.Fatalf("New with collectors [%s] returned %d collectors", name, len(cs))
+	m := members(cs)
+	c, ok := m[name]
+	if len(m) != 1 || !ok || c.Target() != "" {
+		t.Fatalf("New with collectors [%s] returned %v", name, m)
 	}
-	return cs[0]
+	// The collector's own metrics, without node_scrape_collector_* (see
+	// TestScrapeCollectorMetrics).
+	return c.(instrumented).Collector
 }
 
 // gather runs the collectors once and returns the families by name.
@@ -129,4 +133,20 @@ func sampleValue(m *dto.Metric) float64 {
 	default:
 		return m.GetUntyped().GetValue()
 	}
+}
+
+// members returns every sub-collector of cs by name, inside the host group
+// or not.
+func members(cs []collector.Collector) map[string]collector.Collector {
+	out := map[string]collector.Collector{}
+	for _, c := range cs {
+		if g, ok := c.(*group); ok {
+			for _, m := range g.members {
+				out[m.Name()] = m
+			}
+			continue
+		}
+		out[c.Name()] = c
+	}
+	return out
 }

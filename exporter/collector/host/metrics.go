@@ -90,7 +90,7 @@ var netdevDescs = func() [16]*prometheus.Desc {
 	return d
 }()
 
-// time (clock, /proc/stat btime, sysfs clocksource)
+// time (clock, sysfs clocksource); node_boot_time_seconds comes from stat
 var (
 	timeSecondsDesc          = desc("node_time_seconds", "System time in seconds since epoch (1970).")
 	timeZoneOffsetDesc       = desc("node_time_zone_offset_seconds", "System time zone offset in seconds.", "time_zone")

@@ -42,41 +42,22 @@ func TestParseProcStatCPUs(t *testing.T) {
 	}
 }
 
-func TestParseBootTime(t *testing.T) {
+func TestParseProcStatTotals(t *testing.T) {
+	full := "cpu  1 2 3 4\ncpu0 1 2 3 4\nintr 693893 0 12 7\nctxt 1405840\nbtime 1795316993\nprocesses 15272\nprocs_running 3\nprocs_blocked 1\nsoftirq 5 1 1\n"
 	tests := []struct {
 		in      string
-		want    uint64
+		want    procStat
 		wantErr string
 	}{
-		{in: "cpu 1 2 3 4\nbtime 1795316993\nprocesses 5\n", want: 1795316993},
-		{in: "cpu 1 2 3 4\n", wantErr: "no btime line"},
-		{in: "btime soon\n", wantErr: "invalid number"},
+		{in: full, want: procStat{ctxt: 1405840, intr: 693893, btime: 1795316993, processes: 15272, running: 3, blocked: 1}},
+		{in: "cpu 1 2 3 4\nctxt 1\nintr 2\nprocesses 3\nprocs_running 4\nprocs_blocked 5\n", wantErr: "no btime line"},
+		{in: strings.Replace(full, "btime 1795316993", "btime soon", 1), wantErr: `btime "soon": invalid number`},
 	}
 	for _, tt := range tests {
-		got, err := parseBootTime([]byte(tt.in))
-		checkErr(t, err, tt.wantErr)
-		if got != tt.want {
-			t.Errorf("parseBootTime(%q) = %d, want %d", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestParseLoadavg(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    [3]float64
-		wantErr string
-	}{
-		{in: "0.31 0.51 0.27 1/149 15253\n", want: [3]float64{0.31, 0.51, 0.27}},
-		{in: "12.00 100.5 0 1/1 1", want: [3]float64{12, 100.5, 0}},
-		{in: "0.31 0.51\n", wantErr: "want at least 3 fields"},
-		{in: "0.31 x 0.2 1/1 1\n", wantErr: "field 2"},
-	}
-	for _, tt := range tests {
-		got, err := parseLoadavg([]byte(tt.in))
+		got, err := parseProcStatTotals([]byte(tt.in))
 		checkErr(t, err, tt.wantErr)
 		if tt.wantErr == "" && got != tt.want {
-			t.Errorf("parseLoadavg(%q) = %v, want %v", tt.in, got, tt.want)
+			t.Errorf("parseProcStatTotals(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
 }
@@ -182,39 +163,6 @@ func TestParseDiskstats(t *testing.T) {
 		{"8 0 sdb 1 2 3 4 5 6 7 8 9 10 x\n", `sdb column 14 "x"`},
 	} {
 		_, err := parseDiskstats([]byte(bad.in), nil, &internCache{})
-		checkErr(t, err, bad.wantErr)
-	}
-}
-
-func TestParseNetDev(t *testing.T) {
-	in := `Inter-|   Receive                                                |  Transmit
- face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
-    lo:   56808     667    0    0    0     0          0         0    56808     667    0    0    0     0       0          0
-  eth0: 405698395   20921    1    2    3     4          5         6  1562240   15301    7    8    9    10      11         12
-vethab12: 1 1 0 0 0 0 0 0 2 2 0 0 0 0 0 0
- wlan0:18446744073709551615 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0
-`
-	got, err := parseNetDev([]byte(in), regexp.MustCompile(DefaultNetDeviceExclude), &internCache{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []netDevStat{
-		{device: "eth0", values: [16]uint64{405698395, 20921, 1, 2, 3, 4, 5, 6, 1562240, 15301, 7, 8, 9, 10, 11, 12}},
-		// A counter at 2^64-1 (no space after the colon) still parses.
-		{device: "wlan0", values: [16]uint64{18446744073709551615, 1}},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %+v\nwant %+v", got, want)
-	}
-
-	header := "h1\nh2\n"
-	for _, bad := range []struct{ in, wantErr string }{
-		{header + "eth0 1 2 3\n", "invalid line"},
-		{header + "eth0: 1 2 3\n", "3 columns, want 16"},
-		{header + "eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 1x\n", `eth0 column 16 "1x"`},
-		{header + "eth0: 18446744073709551616 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "invalid number"},
-	} {
-		_, err := parseNetDev([]byte(bad.in), nil, &internCache{})
 		checkErr(t, err, bad.wantErr)
 	}
 }

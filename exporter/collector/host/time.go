@@ -1,40 +1,16 @@
 package host
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// parseBootTime returns the btime line of /proc/stat (seconds since epoch).
-func parseBootTime(b []byte) (uint64, error) {
-	var btime uint64
-	found := false
-	err := eachLine(b, func(line []byte) error {
-		v, ok := bytes.CutPrefix(line, []byte("btime "))
-		if !ok {
-			return nil
-		}
-		n, err := parseUint(bytes.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("btime %q: %w", v, err)
-		}
-		btime, found = n, true
-		return nil
-	})
-	if err == nil && !found {
-		err = errors.New("no btime line")
-	}
-	return btime, err
-}
 
 type clocksource struct {
 	device    string
@@ -46,6 +22,9 @@ type timeCollector struct {
 	fs     hostFS
 	logger *slog.Logger
 	now    func() time.Time
+
+	mu   sync.Mutex
+	dirs []string // clocksource devices, once found
 }
 
 func newTimeCollector(fs hostFS, logger *slog.Logger) *timeCollector {
@@ -60,16 +39,6 @@ func (c *timeCollector) Update(_ context.Context, ch chan<- prometheus.Metric) e
 	ch <- prometheus.MustNewConstMetric(timeSecondsDesc, prometheus.GaugeValue, float64(now.UnixNano())/1e9)
 	zone, offset := now.Zone()
 	ch <- prometheus.MustNewConstMetric(timeZoneOffsetDesc, prometheus.GaugeValue, float64(offset), zone)
-
-	var btime uint64
-	err := c.fs.read(c.fs.procPath("stat"), func(b []byte) (err error) {
-		btime, err = parseBootTime(b)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	ch <- prometheus.MustNewConstMetric(bootTimeDesc, prometheus.GaugeValue, float64(btime))
 
 	sources, err := c.clocksources()
 	if err != nil {
@@ -86,14 +55,24 @@ func (c *timeCollector) Update(_ context.Context, ch chan<- prometheus.Metric) e
 	return nil
 }
 
-// clocksources reads /sys/devices/system/clocksource/clocksource<N>/.
+// clocksources reads /sys/devices/system/clocksource/clocksource<N>/. The
+// devices are the kernel's, fixed at boot: they are listed once.
 func (c *timeCollector) clocksources() ([]clocksource, error) {
-	dirs, err := filepath.Glob(c.fs.sysPath("devices", "system", "clocksource", "clocksource[0-9]*"))
-	if err != nil {
-		return nil, err
-	}
-	if len(dirs) == 0 {
-		return nil, fs.ErrNotExist
+	c.mu.Lock()
+	dirs := c.dirs
+	c.mu.Unlock()
+	if dirs == nil {
+		var err error
+		dirs, err = filepath.Glob(c.fs.sysPath("devices", "system", "clocksource", "clocksource[0-9]*"))
+		if err != nil {
+			return nil, err
+		}
+		if len(dirs) == 0 {
+			return nil, fs.ErrNotExist
+		}
+		c.mu.Lock()
+		c.dirs = dirs
+		c.mu.Unlock()
 	}
 	var out []clocksource
 	for _, dir := range dirs {

@@ -46,6 +46,8 @@ func Run(t *testing.T, open Opener) {
 		"LockGroupsMany":            testLockGroupsMany,
 		"PruneIncidents":            testPruneIncidents,
 		"PruneBatches":              testPruneBatches,
+		"GateDecisions":             testGateDecisions,
+		"FiringOccurrences":         testFiringOccurrences,
 		"Readiness":                 testReadiness,
 	}
 	for name, fn := range tests {
