@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/golive-ops/golive/internal/haproxy/haproxytest"
+	"github.com/golive-ops/golive/internal/testenv"
 	rd "github.com/golive-ops/golive/internal/readiness"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/readiness"
@@ -264,10 +265,7 @@ func scrape(t *testing.T, url string) string {
 // parseJUnit checks the XML with Python's parser, as CI tools would read it.
 func parseJUnit(t *testing.T, xmlText string, tests, failures int) {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	py := testenv.Tool(t, "PYTHON3", "python3")
 	script := `import sys, xml.etree.ElementTree as ET
 root = ET.fromstring(sys.stdin.read())
 cases = root.findall("./testsuite/testcase")
