@@ -235,6 +235,7 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 		return nil, fmt.Errorf("ui: %w", err)
 	}
 	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log, Forms: u}).Register(protected)
+	u.AddPage(ui.Page{Slot: ui.SlotReadiness, Handler: &readiness.Page{Store: a.store, UI: u, Logger: a.log, Now: a.opts.Now}})
 	u.Register(protected)
 	u.RegisterPublic(mux)
 	(&readiness.API{Store: a.store, Channels: channelNames(cfg.Notify.Channels), Logger: a.log, Now: a.opts.Now}).Register(protected)

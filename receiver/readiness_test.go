@@ -6,20 +6,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/golive-ops/golive/internal/haproxy/haproxytest"
-	"github.com/golive-ops/golive/internal/testenv"
 	rd "github.com/golive-ops/golive/internal/readiness"
+	"github.com/golive-ops/golive/internal/testenv"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/readiness"
 	"github.com/golive-ops/golive/receiver/store"
@@ -280,4 +284,78 @@ print(root.tag, root.get("tests"), root.get("failures"), len(cases), len([c for 
 	if got := strings.TrimSpace(string(out)); got != want {
 		t.Errorf("JUnit as Python reads it: %q, want %q", got, want)
 	}
+}
+
+// The console's readiness page shows the newest report and signs off an
+// item through a CSRF-checked form.
+func TestReadinessConsolePage(t *testing.T) {
+	app := startApp(t, demoConfig(t))
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	page := func() string {
+		resp, err := c.Get(app.url + "/ui/readiness")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /ui/readiness: %d %s", resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	body := page()
+	if !strings.Contains(body, "No readiness report yet") || !strings.Contains(body, `href="/ui/readiness"`) {
+		t.Fatalf("page without a report:\n%s", body)
+	}
+	csrf := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if csrf == nil {
+		t.Fatal("no CSRF token in the form")
+	}
+	post := func(v url.Values) int {
+		resp, err := c.PostForm(app.url+"/ui/readiness/sign", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusForbidden {
+			t.Logf("403: %s", b)
+		}
+		return resp.StatusCode
+	}
+	if code := post(url.Values{"item": {"training-done"}, "comment": {"LMS #4411"}, "valid_for": {"30d"}}); code != http.StatusForbidden {
+		t.Errorf("a form without the CSRF token: %d, want 403", code)
+	}
+	if code := post(url.Values{"_csrf": {csrf[1]}, "item": {"training-done"}, "comment": {""}, "valid_for": {"30d"}}); code != http.StatusBadRequest {
+		t.Errorf("a sign-off without a comment: %d, want 400", code)
+	}
+	if code := post(url.Values{"_csrf": {csrf[1]}, "item": {"training-done"}, "comment": {"LMS <b>#4411</b>"}, "valid_for": {"30d"}}); code != http.StatusOK {
+		t.Errorf("sign-off: %d (after the redirect), want 200", code)
+	}
+	rep := rd.Report{GeneratedAt: time.Now().UTC(), Items: []rd.Result{{Name: "db", Category: "application", Kind: "postgres", Required: true, Status: rd.StatusFail, Reason: "pg_up 0"}}}
+	b, _ := json.Marshal(rep)
+	if code, body := post2(t, app.url+"/api/v1/readiness/reports", b); code != http.StatusCreated {
+		t.Fatalf("post report: %d %s", code, body)
+	}
+	body = page()
+	for _, want := range []string{"NOT READY", "pg_up 0", "training-done", "LMS &lt;b&gt;#4411&lt;/b&gt;", "demo"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q:\n%s", want, body)
+		}
+	}
+}
+
+func post2(t *testing.T, u string, body []byte) (int, string) {
+	t.Helper()
+	resp, err := http.Post(u, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

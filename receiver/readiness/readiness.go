@@ -66,9 +66,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+type httpError struct {
+	code int
+	err  error
+}
+
+func (e *httpError) Error() string { return e.err.Error() }
+func (e *httpError) Unwrap() error { return e.err }
+
 func (a *API) fail(w http.ResponseWriter, err error) {
 	code := http.StatusBadRequest
+	var he *httpError
 	switch {
+	case errors.As(err, &he):
+		code = he.code
 	case errors.Is(err, store.ErrNotFound):
 		code = http.StatusNotFound
 	case errors.Is(err, store.ErrUnavailable):
@@ -95,7 +106,12 @@ func (a *API) listSignoffs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// decode reads a JSON body; only a declared JSON body is accepted, which
+// keeps cross-site forms out (auth.RequireJSON).
 func decode(w http.ResponseWriter, r *http.Request, limit int64, out any) error {
+	if err := auth.RequireJSON(r); err != nil {
+		return &httpError{code: http.StatusUnsupportedMediaType, err: err}
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(out); err != nil {

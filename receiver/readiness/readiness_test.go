@@ -37,6 +37,7 @@ func call(t *testing.T, method, url, body string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +69,14 @@ func TestAPIRejectsBadInput(t *testing.T) {
 	}
 	if got, _ := s.LatestSignoffs(context.Background()); len(got) != 0 {
 		t.Errorf("bad sign-offs were stored: %+v", got)
+	}
+	resp, err := http.Post(srv.URL+"/api/v1/readiness/signoffs", "text/plain", strings.NewReader(`{"item":"training","by":"ana","comment":"ok","valid_for":"1d"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("a text/plain sign-off (what a cross-site form can send): %d, want 415", resp.StatusCode)
 	}
 	if code, body := call(t, "GET", srv.URL+"/api/v1/readiness/reports/latest", ""); code != http.StatusNotFound {
 		t.Errorf("latest report of none: %d %s, want 404", code, body)
@@ -102,6 +111,7 @@ func TestSignerIsTheAuthenticatedUser(t *testing.T) {
 	mux := http.NewServeMux()
 	(&API{Store: s, Logger: slog.New(slog.DiscardHandler), Now: time.Now}).Register(mux)
 	req := httptest.NewRequest("POST", "/api/v1/readiness/signoffs", strings.NewReader(`{"item":"training","by":"mallory","comment":"done","valid_for":"1d"}`))
+	req.Header.Set("Content-Type", "application/json")
 	req = req.WithContext(auth.WithPrincipal(req.Context(), auth.Principal{Method: auth.MethodBasic, User: "ana"}))
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
