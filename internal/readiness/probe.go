@@ -62,6 +62,11 @@ func orNone(names []string) string {
 func (p *probeCheck) run(ctx context.Context, env *Env) outcome {
 	reg := prometheus.NewRegistry()
 	rec := &logRecorder{}
+	// Which deadline binds: the module's timeout is part of the
+	// requirement (no answer within it fails), the item's is our budget
+	// (running out of it means we could not tell).
+	deadline, hasDeadline := ctx.Deadline()
+	itemBinds := hasDeadline && (p.m.Timeout <= 0 || deadline.Before(time.Now().Add(p.m.Timeout)))
 	ok := prober.Run(ctx, p.target, p.m, reg, slog.New(rec))
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -85,8 +90,11 @@ func (p *probeCheck) run(ctx context.Context, env *Env) outcome {
 	ev := strings.Join(evidence, ", ")
 	if !ok {
 		reason := rec.reason()
-		if ctx.Err() != nil {
-			return outcome{status: StatusError, reason: "the probe did not finish in time: " + reason, evidence: ev}
+		// The prober stops a margin before its deadline (so that it can
+		// still report); within that margin of the item's, it ran out of
+		// our time.
+		if ctx.Err() != nil || itemBinds && time.Until(deadline) < itemMargin {
+			return outcome{status: StatusError, reason: "the probe did not finish within the item's timeout: " + reason, evidence: ev}
 		}
 		if reason == "" {
 			reason = "probe_success 0"
@@ -102,6 +110,10 @@ func (p *probeCheck) run(ctx context.Context, env *Env) outcome {
 	}
 	return pass(ev)
 }
+
+// itemMargin: a probe failing this close to the item's deadline was cut
+// short by it.
+const itemMargin = 300 * time.Millisecond
 
 func formatDays(d time.Duration) string {
 	if d%(24*time.Hour) == 0 {
