@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -82,5 +83,34 @@ func TestBackupItemNeedsWhatTheExporterRecords(t *testing.T) {
 	want := `line 7: items[0].backup.offsite_max_age: backup "nightly" has no offsite_path in the exporter config`
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
+	}
+}
+
+// Services as the exporter's services section watches them, here by
+// process: this test's own process runs, a made-up one does not.
+func TestServicesItems(t *testing.T) {
+	self, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	exporter := fmt.Sprintf(`
+services:
+  backend: process
+  services:
+    - {name: me, process: %s}
+    - {name: ghost, process: golive-no-such-process}
+`, strings.TrimSpace(string(self)))
+	c := checklistT(t, `
+items:
+  - {name: me-running, services: {names: [me]}}
+  - {name: both-running, services: {names: [me, ghost]}}
+`, exporter)
+	_, res := runT(t, c, nil)
+	wantStatus(t, res, "me-running", StatusPass, "running: me")
+	wantStatus(t, res, "both-running", StatusFail, "not running: ghost")
+
+	_, err = Parse([]byte("exporter_config: "+filepath.Join(filepath.Dir(c.path), "exporter.yml")+"\nitems:\n  - {name: s, services: {names: [nginx]}}\n"), "")
+	if err == nil || !strings.Contains(err.Error(), `items[0].services.names[0]: "nginx" is not a service of the exporter config (have: me, ghost)`) {
+		t.Errorf("a service the exporter does not watch: %v", err)
 	}
 }
