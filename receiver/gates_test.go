@@ -89,7 +89,7 @@ func TestCheckConfigCoversGates(t *testing.T) {
 		{`{name: mem, query: 'max(y)', op: "=>", threshold: 0.8}`, `line 7: gates[0].checks[1].op: "=>" is not one of`},
 		{`{name: mem, query: 'rate(y[5m]', op: ">", threshold: 0.8}`, `line 7: gates[0].checks[1].query: bad PromQL "rate(y[5m]"`},
 		{`{name: mem, query: 'max(y)', op: ">", threshold: 0.8, on_breach: abort}`, `line 7: gates[0].checks[1].on_breach: "abort" is not hold or rollback`},
-		{`{name: mem, query: 'max(y)', op: ">", treshold: 0.8}`, `unknown field "treshold"`},
+		{`{name: mem, query: 'max(y)', op: ">", treshold: 0.8}`, "gates[0].checks[1].treshold: unknown field (did you mean threshold?)"},
 	} {
 		doc := "auth: {insecure_allow_unauthenticated_loopback: true}\nprometheus: {url: http://127.0.0.1:9090}\ngates:\n  - name: go-live\n    checks:\n" +
 			"      - {name: cpu, query: 'max(x)', op: \">\", threshold: 0.8}\n      - " + tt.check + "\n"

@@ -4,7 +4,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
+	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/ui/uiconfig"
@@ -38,6 +38,8 @@ type Config struct {
 	// Notify routes incident changes to channels by priority (R5.1's
 	// lists); without channels nothing is sent.
 	Notify notify.Config `yaml:"notify"`
+	// Remediation is the automatic response policy (receiver/remediate).
+	Remediation remediate.Config `yaml:"remediation,omitempty"`
 	// UI is the on-call console: its users and links (package uiconfig).
 	UI uiconfig.Config `yaml:"ui"`
 	// Retention deletes old payloads, occurrences and closed incidents.
@@ -205,8 +207,9 @@ func Default() Config {
 			BusinessHours: BusinessHours{TimeZone: "Local", Start: "09:00", End: "18:00", Days: []string{"mon", "tue", "wed", "thu", "fri"}},
 			CheckInterval: d(30 * time.Second),
 		},
-		OnCall:    OnCall{TimeZone: "Local", DayStart: "09:00", DayEnd: "18:00", Day: "day-shift", Night: "night-shift"},
-		Retention: retention.Default(),
+		OnCall:      OnCall{TimeZone: "Local", DayStart: "09:00", DayEnd: "18:00", Day: "day-shift", Night: "night-shift"},
+		Retention:   retention.Default(),
+		Remediation: remediate.Default(),
 	}
 }
 
@@ -231,31 +234,53 @@ func RunbookRules() []Rule {
 	}
 }
 
-// Load reads, decodes, validates and resolves secrets of a config file.
-// Relative *_file paths are relative to the file's directory.
+// Load reads, decodes and validates a config file, and checks that its
+// *_file secrets can be read (so that a start, a reload and check-config
+// refuse the same files, with the line of the offending field). Relative
+// *_file paths are relative to the file's directory.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, err := Parse(b)
+	c, doc, err := parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c.setDirectory(filepath.Dir(path))
+	if _, err := c.ResolveSecrets(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, doc.Locate(err))
+	}
 	return c, nil
 }
 
-// Parse decodes and validates YAML (unknown fields are errors).
+// Parse decodes and validates YAML with golive's strict decoder
+// (internal/yamlx): unknown or repeated keys, a second document, oversized
+// values and wrong types are refused, and every error reads
+// "line N: path: problem". Durations take Prometheus's syntax (30s, 5m, 1d,
+// 1w).
+//
+// A package that adds a section gives it a field in Config; its
+// UnmarshalYAML (yamlx.DecodeStrict, then its own checks, errors led by the
+// field path within the section) is located by the decoder.
 func Parse(b []byte) (*Config, error) {
+	c, _, err := parse(b)
+	return c, err
+}
+
+func parse(b []byte) (*Config, *yamlx.Document, error) {
+	doc, err := yamlx.Parse(b)
+	if err != nil {
+		return nil, nil, err
+	}
 	c := Default()
-	if err := yamlx.Strict(bytes.NewReader(b), &c); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if err := doc.Decode(&c); err != nil {
+		return nil, nil, err
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, nil, doc.Locate(err)
 	}
-	return &c, nil
+	return &c, doc, nil
 }
 
 func (c *Config) setDirectory(dir string) {
@@ -272,6 +297,7 @@ func (c *Config) setDirectory(dir string) {
 		join(&c.Storage.Postgres.DSNFile)
 	}
 	c.Notify.RelativeTo(dir)
+	c.Remediation.RelativeTo(dir)
 	c.UI.RelativeTo(dir)
 	c.Gate.RelativeTo(dir)
 }

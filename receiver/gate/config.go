@@ -49,15 +49,12 @@ type Prometheus struct {
 	// HTTPConfig is Prometheus's own client config: basic_auth,
 	// authorization, oauth2, tls_config, proxy_url...
 	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config"`
-
-	line int
 }
 
 // UnmarshalYAML fills the defaults and decodes strictly.
 func (p *Prometheus) UnmarshalYAML(n *yaml.Node) error {
 	type plain Prometheus
 	*p = Prometheus{Timeout: model.Duration(DefaultQueryTimeout), HTTPConfig: commoncfg.DefaultHTTPClientConfig}
-	p.line = n.Line
 	return yamlx.DecodeStrict(n, (*plain)(p))
 }
 
@@ -81,14 +78,11 @@ type Config struct {
 	MinInterval model.Duration `yaml:"min_interval,omitempty"`
 	// RequireReadiness: hold unless the latest readiness report is ready.
 	RequireReadiness bool `yaml:"require_readiness,omitempty"`
-
-	line int
 }
 
-// UnmarshalYAML decodes strictly and remembers the line for errors.
+// UnmarshalYAML decodes strictly.
 func (g *Config) UnmarshalYAML(n *yaml.Node) error {
 	type plain Config
-	g.line = n.Line
 	return yamlx.DecodeStrict(n, (*plain)(g))
 }
 
@@ -111,14 +105,11 @@ type Check struct {
 	OnBreach     string `yaml:"on_breach,omitempty"`
 	ObserveOnly  bool   `yaml:"observe_only,omitempty"`
 	NeedsTraffic bool   `yaml:"needs_traffic,omitempty"`
-
-	line int
 }
 
-// UnmarshalYAML decodes strictly and remembers the line for errors.
+// UnmarshalYAML decodes strictly.
 func (c *Check) UnmarshalYAML(n *yaml.Node) error {
 	type plain Check
-	c.line = n.Line
 	return yamlx.DecodeStrict(n, (*plain)(c))
 }
 
@@ -133,25 +124,18 @@ var reservedNames = []string{"decisions", "flagger", "argo"}
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
-// at prefixes "line N: " when the line is known.
-func at(line int, field string) string {
-	if line > 0 {
-		return fmt.Sprintf("line %d: %s", line, field)
-	}
-	return field
-}
-
-// Validate checks every field; errors name the line and the field.
+// Validate checks every field; errors start with the field path, which
+// yamlx's Document.Locate turns into the line of the file.
 func (s *Section) Validate() error {
 	if p := s.Prometheus; p != nil {
 		if _, err := promclient.ParseURL(p.URL); err != nil {
-			return fmt.Errorf("%s: %w", at(p.line, "prometheus.url"), err)
+			return fmt.Errorf("%s: %w", "prometheus.url", err)
 		}
 		if p.Timeout <= 0 || time.Duration(p.Timeout) > time.Minute {
-			return fmt.Errorf("%s: %s must be between 0 and 1m", at(p.line, "prometheus.timeout"), p.Timeout)
+			return fmt.Errorf("%s: %s must be between 0 and 1m", "prometheus.timeout", p.Timeout)
 		}
 		if err := p.HTTPConfig.Validate(); err != nil {
-			return fmt.Errorf("%s: %w", at(p.line, "prometheus.http_config"), err)
+			return fmt.Errorf("%s: %w", "prometheus.http_config", err)
 		}
 	}
 	seen := map[string]bool{}
@@ -159,10 +143,10 @@ func (s *Section) Validate() error {
 		g := &s.Gates[i]
 		field := fmt.Sprintf("gates[%d]", i)
 		if !nameRE.MatchString(g.Name) || slices.Contains(reservedNames, g.Name) {
-			return fmt.Errorf("%s: %q must be 1-63 letters, digits, '_', '.', '-' and not one of %v", at(g.line, field+".name"), g.Name, reservedNames)
+			return fmt.Errorf("%s: %q must be 1-63 letters, digits, '_', '.', '-' and not one of %v", field+".name", g.Name, reservedNames)
 		}
 		if seen[g.Name] {
-			return fmt.Errorf("%s: gate %q is defined twice", at(g.line, field+".name"), g.Name)
+			return fmt.Errorf("%s: gate %q is defined twice", field+".name", g.Name)
 		}
 		seen[g.Name] = true
 		if err := g.validate(field, s.Prometheus != nil); err != nil {
@@ -174,71 +158,67 @@ func (s *Section) Validate() error {
 
 func (g *Config) validate(field string, havePrometheus bool) error {
 	if _, err := parseMatchers(g.Alerts); err != nil {
-		return fmt.Errorf("%s: %w", at(g.line, field+".alerts"), err)
+		return fmt.Errorf("%s: %w", field+".alerts", err)
 	}
 	if inc := g.Incidents; inc != nil {
 		if !inc.AtOrAbove.Valid() {
-			return fmt.Errorf("%s: %q is not one of P0, P1, P2, P3", at(g.line, field+".incidents.at_or_above"), inc.AtOrAbove)
+			return fmt.Errorf("%s: %q is not one of P0, P1, P2, P3", field+".incidents.at_or_above", inc.AtOrAbove)
 		}
 		if _, err := parseMatchers(inc.Matchers); err != nil {
-			return fmt.Errorf("%s: %w", at(g.line, field+".incidents.matchers"), err)
+			return fmt.Errorf("%s: %w", field+".incidents.matchers", err)
 		}
 	}
 	if g.Consecutive < 0 {
-		return fmt.Errorf("%s: %d is negative", at(g.line, field+".consecutive"), g.Consecutive)
+		return fmt.Errorf("%s: %d is negative", field+".consecutive", g.Consecutive)
 	}
 	if g.MinInterval < 0 {
-		return fmt.Errorf("%s: must not be negative", at(g.line, field+".min_interval"))
+		return fmt.Errorf("%s: must not be negative", field+".min_interval")
 	}
 	if g.MinInterval == 0 {
 		g.MinInterval = model.Duration(DefaultMinInterval)
 	}
 	if (len(g.Checks) > 0 || g.MinTraffic != nil) && !havePrometheus {
-		return fmt.Errorf("%s: checks need a prometheus section with the url to query", at(g.line, field+".checks"))
+		return fmt.Errorf("%s: checks need a prometheus section with the url to query", field+".checks")
 	}
 	names := map[string]bool{}
 	needsTraffic := false
 	for j := range g.Checks {
 		c := &g.Checks[j]
-		cl := c.line
-		if g.line > 0 && cl > 0 {
-			cl += g.line - 1 // c.line counts from the gate's own (re-decoded) node
-		}
 		cf := fmt.Sprintf("%s.checks[%d]", field, j)
 		if !nameRE.MatchString(c.Name) {
-			return fmt.Errorf("%s: %q must be 1-63 letters, digits, '_', '.', '-'", at(cl, cf+".name"), c.Name)
+			return fmt.Errorf("%s: %q must be 1-63 letters, digits, '_', '.', '-'", cf+".name", c.Name)
 		}
 		if names[c.Name] {
-			return fmt.Errorf("%s: check %q is defined twice in this gate", at(cl, cf+".name"), c.Name)
+			return fmt.Errorf("%s: check %q is defined twice in this gate", cf+".name", c.Name)
 		}
 		names[c.Name] = true
 		if err := validQuery(c.Query); err != nil {
-			return fmt.Errorf("%s: %w", at(cl, cf+".query"), err)
+			return fmt.Errorf("%s: %w", cf+".query", err)
 		}
 		if _, err := engine.ParseOp(c.Op); err != nil {
-			return fmt.Errorf("%s: %w", at(cl, cf+".op"), err)
+			return fmt.Errorf("%s: %w", cf+".op", err)
 		}
 		if err := validThreshold(c.Threshold); err != nil {
-			return fmt.Errorf("%s: %w", at(cl, cf+".threshold"), err)
+			return fmt.Errorf("%s: %w", cf+".threshold", err)
 		}
 		switch c.OnBreach {
 		case "":
 			c.OnBreach = string(engine.Hold)
 		case string(engine.Hold), string(engine.Rollback):
 		default:
-			return fmt.Errorf("%s: %q is not hold or rollback", at(cl, cf+".on_breach"), c.OnBreach)
+			return fmt.Errorf("%s: %q is not hold or rollback", cf+".on_breach", c.OnBreach)
 		}
 		needsTraffic = needsTraffic || c.NeedsTraffic
 	}
 	if mt := g.MinTraffic; mt != nil {
 		if err := validQuery(mt.Query); err != nil {
-			return fmt.Errorf("%s: %w", at(g.line, field+".min_traffic.query"), err)
+			return fmt.Errorf("%s: %w", field+".min_traffic.query", err)
 		}
 		if err := validThreshold(mt.Threshold); err != nil {
-			return fmt.Errorf("%s: %w", at(g.line, field+".min_traffic.threshold"), err)
+			return fmt.Errorf("%s: %w", field+".min_traffic.threshold", err)
 		}
 		if !needsTraffic {
-			return fmt.Errorf("%s: no check has needs_traffic: true, so the floor would never apply", at(g.line, field+".min_traffic"))
+			return fmt.Errorf("%s: no check has needs_traffic: true, so the floor would never apply", field+".min_traffic")
 		}
 	}
 	return nil

@@ -7,22 +7,28 @@ import (
 	"github.com/golive-ops/golive/internal/yamlx"
 )
 
+// decodeSection decodes as the receiver's config loader does: the section
+// strictly, then Validate, whose field-led errors the document locates.
 func decodeSection(doc string) (Section, error) {
 	var s Section
-	if err := yamlx.Strict(strings.NewReader(doc), &s); err != nil {
+	d, err := yamlx.Parse([]byte(doc))
+	if err != nil {
 		return s, err
 	}
-	return s, s.Validate()
+	if err := d.Decode(&s); err != nil {
+		return s, err
+	}
+	return s, d.Locate(s.Validate())
 }
 
 func TestConfigErrors(t *testing.T) {
 	const prom = "prometheus: {url: http://127.0.0.1:9090}\n"
 	for _, tt := range []struct{ doc, want string }{
-		{"prometheus: {url: http://p:9090, timout: 5s}\n", `unknown field "timout"`},
+		{"prometheus: {url: http://p:9090, timout: 5s}\n", "line 1: prometheus.timout: unknown field (did you mean timeout?)"},
 		{"prometheus: {url: 'ftp://p'}\n", "line 1: prometheus.url: invalid Prometheus URL"},
 		{"prometheus: {url: http://p:9090, timeout: 2m}\n", "line 1: prometheus.timeout: 2m must be between 0 and 1m"},
 		{"prometheus: {url: http://p:9090, http_config: {bearer_token: a, bearer_token_file: b}}\n", "at most one of bearer_token & bearer_token_file"},
-		{prom + "gates:\n  - name: go-live\n    chekcs: []\n", `line 4: unknown field "chekcs"`},
+		{prom + "gates:\n  - name: go-live\n    chekcs: []\n", "line 4: gates[0].chekcs: unknown field (did you mean checks?)"},
 		{prom + "gates:\n  - name: go-live\n    checks:\n      - {name: cpu, query: 'rate(x[5m]', op: '>', threshold: 1}\n",
 			"line 5: gates[0].checks[0].query: bad PromQL \"rate(x[5m]\""},
 		{prom + "gates:\n  - name: go-live\n    checks:\n      - {name: cpu, query: 'x[5m]', op: '>', threshold: 1}\n",
@@ -33,12 +39,12 @@ func TestConfigErrors(t *testing.T) {
 			"line 5: gates[0].checks[0].threshold: a threshold is required"},
 		{prom + "gates:\n  - name: go-live\n    checks:\n      - {name: cpu, query: x, op: '>', threshold: .nan}\n",
 			"gates[0].checks[0].threshold: NaN is not a finite number"},
-		{prom + "gates:\n  - name: go-live\n    checks:\n      - {name: cpu, query: x, op: '>', threshold: high}\n", "line 5: cannot unmarshal"},
+		{prom + "gates:\n  - name: go-live\n    checks:\n      - {name: cpu, query: x, op: '>', threshold: high}\n", `line 5: gates[0].checks[0].threshold: "high" is not a number`},
 		{prom + "gates:\n  - name: go-live\n    checks:\n      - {name: cpu, query: x, op: '>', threshold: 1, on_breach: abort}\n",
 			`gates[0].checks[0].on_breach: "abort" is not hold or rollback`},
 		{prom + "gates:\n  - name: go-live\n    checks:\n      - {name: cpu, query: x, op: '>', threshold: 1}\n      - {name: cpu, query: y, op: '>', threshold: 1}\n",
 			`line 6: gates[0].checks[1].name: check "cpu" is defined twice`},
-		{prom + "gates:\n  - name: go-live\n    alerts: ['severity=~\"crit']\n", "line 3: gates[0].alerts: [0]:"},
+		{prom + "gates:\n  - name: go-live\n    alerts: ['severity=~\"crit']\n", "line 4: gates[0].alerts: [0]:"},
 		{prom + "gates:\n  - name: go-live\n    incidents: {at_or_above: P5}\n", `gates[0].incidents.at_or_above: "P5" is not one of P0, P1, P2, P3`},
 		{prom + "gates:\n  - name: argo\n", `gates[0].name: "argo" must be`},
 		{prom + "gates:\n  - name: 'go live'\n", `gates[0].name: "go live" must be`},
@@ -48,7 +54,7 @@ func TestConfigErrors(t *testing.T) {
 			"gates[0].min_traffic: no check has needs_traffic: true"},
 		{prom + "gates:\n  - name: a\n    checks: [{name: e, query: x, op: '>', threshold: 1, needs_traffic: true}]\n    min_traffic: {query: 'sum(', threshold: 1}\n",
 			"gates[0].min_traffic.query: bad PromQL"},
-		{"gates:\n  - name: a\n    checks: [{name: e, query: x, op: '>', threshold: 1}]\n", "line 2: gates[0].checks: checks need a prometheus section"},
+		{"gates:\n  - name: a\n    checks: [{name: e, query: x, op: '>', threshold: 1}]\n", "line 3: gates[0].checks: checks need a prometheus section"},
 	} {
 		_, err := decodeSection(tt.doc)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -49,6 +49,7 @@ func (s *Store) PruneIncidents(ctx context.Context, before time.Time, limit int)
 		for _, q := range []string{
 			`DELETE FROM occurrences WHERE incident_id IN (` + in + `)`,
 			`DELETE FROM outbox WHERE incident_id IN (` + in + `)`,
+			`DELETE FROM remediations WHERE incident_id IN (` + in + `)`,
 			`DELETE FROM incidents WHERE id IN (` + in + `)`,
 		} {
 			if _, err := p.exec(ctx, q, args...); err != nil {
@@ -59,6 +60,13 @@ func (s *Store) PruneIncidents(ctx context.Context, before time.Time, limit int)
 		return nil
 	})
 	return n, err
+}
+
+func (s *Store) PruneGateDecisions(ctx context.Context, before time.Time, limit int) (int, error) {
+	return s.prune(ctx, "prune gate decisions", `DELETE FROM gate_decisions WHERE id IN (
+		SELECT d.id FROM gate_decisions d WHERE d.evaluated_at < ?
+		  AND d.id < (SELECT max(n.id) FROM gate_decisions n WHERE n.gate = d.gate)
+		ORDER BY d.id LIMIT ?)`, ns(before), limit)
 }
 
 func (s *Store) prune(ctx context.Context, op, q string, args ...any) (int, error) {
