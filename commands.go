@@ -21,9 +21,10 @@ const build = ""
 
 // commands is the one table of subcommands; each entry is wired explicitly.
 var commands = map[string]cli.Command{
-	"exporter":  exporterCommand,
-	"receiver":  {Summary: "receive Alertmanager webhooks and turn them into graded incidents", Run: receiver.Command},
-	"incidents": {Summary: "list, show, acknowledge, resolve and close incidents (a client of the receiver API)", Run: receiver.IncidentsCommand},
+	"exporter":    exporterCommand,
+	"receiver":    {Summary: "receive Alertmanager webhooks and turn them into graded incidents", Run: receiver.Command},
+	"incidents":   {Summary: "list, show, acknowledge, resolve and close incidents (a client of the receiver API)", Run: receiver.IncidentsCommand},
+	"remediation": {Summary: "list, approve and reject remediations; pause and resume them all (a client of the receiver API)", Run: receiver.RemediationCommand},
 	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{
 		"test": {Summary: "send a test notification through each configured channel", Run: receiver.NotifyTestCommand},
 	}),

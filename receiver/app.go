@@ -31,8 +31,10 @@ import (
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/ingest"
+	"github.com/golive-ops/golive/receiver/jobs"
 	"github.com/golive-ops/golive/receiver/metrics"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/store/postgres"
@@ -53,9 +55,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Store overrides the configured storage (tests).
 	Store store.Store
-	// Notifier is the stage after grading (nil: an OutboxNotifier routing
-	// by the config's notify section).
-	Notifier incident.Notifier
+	// Stages run after grading (nil: an OutboxNotifier routing by the
+	// config's notify section, then the remediation planner).
+	Stages incident.Stages
 	// Channels deliver the outbox (nil: built from the notify section).
 	Channels map[string]notify.Channel
 	// OnCall fills assignees (nil: the config's day/night shifts).
@@ -78,6 +80,11 @@ type App struct {
 	reloadOK prometheus.Gauge
 	reloadTS prometheus.Gauge
 	webCfg   string
+	// The remediation worker outlives reloads: a reload must not cut a
+	// running attempt short (it would become unknown). It runs each job on
+	// the engine of the config in use.
+	remedyMet    *remediate.Metrics
+	remedyWorker *jobs.Worker
 
 	// gen is everything built from the config; Reload builds a new one and
 	// swaps it in whole, so a request or a background loop always sees one
@@ -92,6 +99,7 @@ type generation struct {
 	cfg       *config.Config
 	engine    *incident.Engine
 	worker    *notify.Worker
+	remedy    *remediate.Engine
 	retention *retention.Runner
 	handler   http.Handler
 	onCall    incident.OnCall // the console's on-call page shows its schedules
@@ -127,6 +135,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.reloadTS = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_success_timestamp_seconds",
 		Help: "Timestamp of the last successful configuration reload."})
 	a.reg.MustRegister(a.reloadOK, a.reloadTS)
+	a.remedyMet = remediate.NewMetrics(a.reg, a.store, a.log)
+	a.remedyWorker = jobs.New(a.store, jobs.HandlerFunc(func(ctx context.Context, it store.OutboxItem) (bool, error) {
+		return a.gen.Load().remedy.Handle(ctx, it)
+	}), jobs.Options{Queue: store.QueueRemediate, Owner: workerName(), Parallel: 2, Timeout: 10 * time.Minute,
+		Logger: a.log.With("component", "remediation"), Now: o.Now})
 	gen, err := a.build(cfg, secrets)
 	if err != nil {
 		if o.Store == nil {
@@ -174,19 +187,23 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 			return nil, err
 		}
 	}
-	notifier := o.Notifier
-	if notifier == nil {
-		notifier = incident.OutboxNotifier{ExternalURL: cfg.ExternalURL, Route: func(c incident.Change) []string {
-			return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(c.Kind))
-		}}
-	}
+	notifier := incident.OutboxNotifier{ExternalURL: cfg.ExternalURL, Route: func(c incident.Change) []string {
+		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(c.Kind))
+	}}
 	g := &generation{cfg: cfg}
 	g.worker = notify.NewWorker(a.store, channels, notify.WorkerOptions{
 		Owner: workerName(), Results: a.metrics.Notifications, Logger: a.log.With("component", "outbox"), Now: o.Now,
 	})
+	if g.remedy, err = a.buildRemediation(cfg, notifier, g.worker); err != nil {
+		return nil, err
+	}
+	stages := o.Stages
+	if stages == nil {
+		stages = incident.Stages{notifier, remediationStage(g.remedy, cfg.ExternalURL)}
+	}
 	g.engine = incident.NewEngine(incident.Options{
 		Store: a.store, Grader: grader, SLA: sla, Grouping: incident.NewGrouping(cfg.Incidents.GroupBy),
-		ReopenWindow: time.Duration(cfg.Incidents.ReopenWindow), OnCall: oncall, Notifier: notifier,
+		ReopenWindow: time.Duration(cfg.Incidents.ReopenWindow), OnCall: oncall, Stages: stages,
 		Logger: a.log, Now: o.Now,
 		OnBreach: func(p store.Priority, kind string) { a.metrics.SLABreaches.WithLabelValues(string(p), kind).Inc() },
 	})
@@ -210,7 +227,7 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, error) {
 	cfg := g.cfg
 	mux := http.NewServeMux()
-	hook := &ingest.Handler{Ingester: kickOnChange{g.engine, g.worker}, Auth: authn, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
+	hook := &ingest.Handler{Ingester: kickOnChange{g.engine, func() { g.worker.Kick(); a.remedyWorker.Kick() }}, Auth: authn, MaxBodyBytes: cfg.Webhook.MaxBodyBytes,
 		Limits: webhook.Limits{MaxAlerts: cfg.Webhook.MaxAlerts, MaxLabels: cfg.Webhook.MaxLabels,
 			MaxValueBytes: cfg.Webhook.MaxValueBytes, MaxFutureSkew: time.Duration(cfg.Webhook.MaxFutureSkew)},
 		Timeout: time.Duration(cfg.Storage.Timeout), InFlight: ingest.NewInFlight(cfg.Webhook.MaxInFlightBytes),
@@ -225,10 +242,13 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 		return nil, fmt.Errorf("ui: %w", err)
 	}
 	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log, Forms: u}).Register(protected)
+	(&remediate.API{Engine: g.remedy, Store: a.store, Logger: a.log}).Register(protected)
 	u.Register(protected)
 	u.RegisterPublic(mux)
 	mux.Handle("/api/v1/incidents", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents/", authn.Wrap(protected))
+	mux.Handle("/api/v1/remediations", authn.Wrap(protected))
+	mux.Handle("/api/v1/remediations/", authn.Wrap(protected))
 	mux.Handle("/ui", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
@@ -342,6 +362,7 @@ func (a *App) Serve(ctx context.Context, l net.Listener) error {
 	// from under them.
 	defer func() { stopBackground(); background.Wait() }()
 	background.Go(func() { a.runBackground(bgCtx) })
+	background.Go(func() { a.remedyWorker.Run(bgCtx) })
 	errc := make(chan error, 1)
 	go func() {
 		systemd := false
@@ -376,6 +397,7 @@ func (a *App) runBackground(ctx context.Context) {
 		wg.Go(func() { g.engine.RunSLA(genCtx, time.Duration(g.cfg.SLA.CheckInterval)) })
 		wg.Go(func() { g.worker.Run(genCtx) })
 		wg.Go(func() { g.retention.Run(genCtx) })
+		wg.Go(func() { g.remedy.RunExpiry(genCtx, 30*time.Second) })
 		select {
 		case <-ctx.Done():
 		case <-a.reloaded:
@@ -392,16 +414,33 @@ func (a *App) runBackground(ctx context.Context) {
 // changes, so a page leaves now rather than at the next poll.
 type kickOnChange struct {
 	engine *incident.Engine
-	worker *notify.Worker
+	kick   func() // the notification and remediation workers
 }
 
 func (k kickOnChange) Ingest(ctx context.Context, msg *webhook.Message, raw []byte) (incident.Result, error) {
 	res, err := k.engine.Ingest(ctx, msg, raw)
 	if err == nil && len(res.Changes) > 0 {
-		k.worker.Kick()
+		k.kick()
 	}
 	return res, err
 }
+
+// buildRemediation builds the remediation engine of a config (reading its
+// credential files); escalations go through the notification stage.
+func (a *App) buildRemediation(cfg *config.Config, notifier incident.OutboxNotifier, worker *notify.Worker) (*remediate.Engine, error) {
+	esc := newEscalator(notifier, cfg.Remediation.EscalateChannels, func(c incident.Change) []string {
+		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(incident.ChangeEscalated))
+	}, worker.Kick, a.opts.Now)
+	return remediate.New(cfg.Remediation, remediate.Options{Store: a.store, Escalator: esc, Now: a.opts.Now,
+		Metrics: a.remedyMet, Logger: a.log.With("component", "remediation"), Kick: func() { a.remedyWorker.Kick() }})
+}
+
+// Remediation is the remediation engine of the config in use.
+func (a *App) Remediation() *remediate.Engine { return a.gen.Load().remedy }
+
+// RemediationWorker is the worker of the remediation queue (tests drive
+// it with RunOnce).
+func (a *App) RemediationWorker() *jobs.Worker { return a.remedyWorker }
 
 // Outbox is the notification worker (tests drive it with RunOnce).
 func (a *App) Outbox() *notify.Worker { return a.gen.Load().worker }

@@ -22,6 +22,9 @@ import (
 const crashChildEnv = "GOLIVE_RECEIVER_CRASH_CHILD_DB"
 
 func TestMain(m *testing.M) {
+	if code, ok := remedyChild(); ok {
+		os.Exit(code)
+	}
 	if db := os.Getenv(crashChildEnv); db != "" {
 		os.Exit(runCrashChild(db))
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/store"
 )
 
@@ -50,6 +51,7 @@ func TestWebhookNotifiesOnceThroughTheOutbox(t *testing.T) {
 	srv := httptest.NewServer(sink)
 	defer srv.Close()
 	cfg := demoConfig(t)
+	cfg.Remediation = remediate.Config{} // notifications only: no remediation jobs, no approval pages
 	if err := yaml.Unmarshal([]byte(`
 channels: [{name: ops-slack, slack: {url: '`+srv.URL+`/services/T/B/x'}}]
 routes: [{priorities: [P0, P1, P2, P3], channels: [ops-slack]}]

@@ -16,6 +16,7 @@ import (
 	"github.com/golive-ops/golive/receiver/client"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/store/postgres"
 )
 
@@ -101,6 +102,9 @@ func LoadChecked(path string) (*config.Config, error) {
 	// Channels read their secret files and parse their templates here, so a
 	// bad notify section fails the check, not the first incident.
 	if _, err := notify.Build(cfg.Notify.Channels); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := remediate.New(cfg.Remediation, remediate.Options{}); err != nil { // reads credential files
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/golive-ops/golive/internal/yamlx"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
+	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/ui/uiconfig"
@@ -37,6 +38,8 @@ type Config struct {
 	// Notify routes incident changes to channels by priority (R5.1's
 	// lists); without channels nothing is sent.
 	Notify notify.Config `yaml:"notify"`
+	// Remediation is the automatic response policy (receiver/remediate).
+	Remediation remediate.Config `yaml:"remediation,omitempty"`
 	// UI is the on-call console: its users and links (package uiconfig).
 	UI uiconfig.Config `yaml:"ui"`
 	// Retention deletes old payloads, occurrences and closed incidents.
@@ -202,8 +205,9 @@ func Default() Config {
 			BusinessHours: BusinessHours{TimeZone: "Local", Start: "09:00", End: "18:00", Days: []string{"mon", "tue", "wed", "thu", "fri"}},
 			CheckInterval: d(30 * time.Second),
 		},
-		OnCall:    OnCall{TimeZone: "Local", DayStart: "09:00", DayEnd: "18:00", Day: "day-shift", Night: "night-shift"},
-		Retention: retention.Default(),
+		OnCall:      OnCall{TimeZone: "Local", DayStart: "09:00", DayEnd: "18:00", Day: "day-shift", Night: "night-shift"},
+		Retention:   retention.Default(),
+		Remediation: remediate.Default(),
 	}
 }
 
@@ -269,6 +273,7 @@ func (c *Config) setDirectory(dir string) {
 		join(&c.Storage.Postgres.DSNFile)
 	}
 	c.Notify.RelativeTo(dir)
+	c.Remediation.RelativeTo(dir)
 	c.UI.RelativeTo(dir)
 }
 

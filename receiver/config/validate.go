@@ -16,7 +16,7 @@ import (
 // when no storage is configured). Errors name the field.
 func (c *Config) Validate() error {
 	for _, check := range []func() error{c.validateStorage, c.validateWebhook, c.validateAuth,
-		c.validateIncidents, c.validateGrading, c.validateSLA, c.validateOnCall} {
+		c.validateIncidents, c.validateGrading, c.validateSLA, c.validateOnCall, c.validateRemediation} {
 		if err := check(); err != nil {
 			return err
 		}

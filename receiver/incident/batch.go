@@ -272,7 +272,7 @@ func (b *batch) change(inc *store.Incident, kind ChangeKind, prev store.Priority
 }
 
 // flush writes incidents and events, then hands the changes (with each
-// incident as it ends up) to the Notifier, all in the same transaction.
+// incident as it ends up) to the stages, all in the same transaction.
 func (b *batch) flush(ctx context.Context) error {
 	for _, id := range slices.Sorted(maps.Keys(b.dirty)) {
 		if err := b.tx.UpdateIncident(ctx, *b.incidents[id]); err != nil {
@@ -287,8 +287,8 @@ func (b *batch) flush(ctx context.Context) error {
 		b.changes[i].Incident = *b.incidents[id]
 		b.changes[i].Occurrences = b.causes[id]
 	}
-	if b.e.o.Notifier == nil || len(b.changes) == 0 {
+	if len(b.changes) == 0 {
 		return nil
 	}
-	return b.e.o.Notifier.Notify(ctx, b.tx, b.changes)
+	return b.e.o.Stages.Run(ctx, b.tx, b.changes)
 }

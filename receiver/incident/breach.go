@@ -19,7 +19,7 @@ type breach struct {
 }
 
 // CheckSLA marks every incident whose deadline passed as breached: a
-// timeline event and an sla_breach change for the Notifier, in one
+// timeline event and an sla_breach change for the stages, in one
 // transaction per batch. Each breach is marked once across replicas (rows
 // are locked and the breach time is written). It returns how many were
 // marked.

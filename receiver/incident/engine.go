@@ -1,7 +1,8 @@
 // Package incident turns alert occurrences into graded incidents: grouping,
 // grading, the lifecycle, SLA deadlines and breaches. Every change is made
 // in one store transaction together with its timeline events and, through
-// the Notifier seam, its outbox items.
+// the stages after grading, the work it causes (notifications,
+// remediation).
 package incident
 
 import (
@@ -25,10 +26,12 @@ type Options struct {
 	SLA          *SLAPolicy
 	Grouping     Grouping
 	ReopenWindow time.Duration
-	OnCall       OnCall   // nil: no assignee
-	Notifier     Notifier // nil: changes are not notified
-	Logger       *slog.Logger
-	Now          func() time.Time // nil: time.Now
+	OnCall       OnCall // nil: no assignee
+	// Stages run after grading in the ingest transaction, in order
+	// (notifications, then remediation planning); empty: nothing follows.
+	Stages Stages
+	Logger *slog.Logger
+	Now    func() time.Time // nil: time.Now
 	// OnBreach is called after a breach commits (for metrics).
 	OnBreach func(p store.Priority, kind string)
 }
@@ -69,7 +72,7 @@ type Result struct {
 //
 // Replays, HA peers' copies and repeat notifications (notification_reason
 // "repeat interval elapsed") of known occurrences change nothing, so they
-// never reach the Notifier again; a repeat that carries an occurrence the
+// never reach the stages again; a repeat that carries an occurrence the
 // store has never seen is new information and is processed like any other.
 func (e *Engine) Ingest(ctx context.Context, msg *webhook.Message, raw []byte) (Result, error) {
 	now := e.o.Now()

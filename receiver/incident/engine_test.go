@@ -303,3 +303,28 @@ func TestNote(t *testing.T) {
 }
 
 type webhookAlert = template.Alert
+
+// One incident's notifications to one channel share an ordering key (the
+// job worker then delivers them in order); another incident's differ.
+func TestNotificationsOfAnIncidentShareAnOrderingKey(t *testing.T) {
+	f := newFixture(t, nil)
+	a := firing("fa", "ServiceDown", t0, map[string]string{"service": "web", "instance": "a"}, "0")
+	b := firing("fb", "ServiceDown", t0, map[string]string{"service": "db", "instance": "b"}, "0")
+	f.ingest(peerA, "", a, b)
+	f.clock.Add(time.Minute)
+	f.ingest(peerA, "", resolved(a, t0.Add(time.Minute)))
+	items, err := f.store.Outbox(context.Background(), 0)
+	if err != nil || len(items) != 3 {
+		t.Fatalf("outbox = %+v (%v), want two opened and one resolved", items, err)
+	}
+	byIncident := map[int64][]string{}
+	for _, it := range items {
+		if it.Queue != store.QueueNotify || it.OrderingKey != fmt.Sprintf("incident/%d/test", it.IncidentID) {
+			t.Errorf("item %s: queue %q, ordering key %q", it.Key, it.Queue, it.OrderingKey)
+		}
+		byIncident[it.IncidentID] = append(byIncident[it.IncidentID], it.Kind)
+	}
+	if len(byIncident) != 2 {
+		t.Fatalf("items by incident = %v", byIncident)
+	}
+}

@@ -27,7 +27,7 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
-// recorder is a Notifier that remembers what reached the stage and
+// recorder is a Stage that remembers what reached the stage and
 // enqueues every change on channel "test".
 type recorder struct {
 	mu      sync.Mutex
@@ -35,11 +35,11 @@ type recorder struct {
 	next    OutboxNotifier
 }
 
-func (r *recorder) Notify(ctx context.Context, tx store.Tx, cs []Change) error {
+func (r *recorder) Run(ctx context.Context, tx store.Tx, cs []Change) error {
 	r.mu.Lock()
 	r.changes = append(r.changes, cs...)
 	r.mu.Unlock()
-	return r.next.Notify(ctx, tx, cs)
+	return r.next.Run(ctx, tx, cs)
 }
 
 func (r *recorder) kinds() []ChangeKind {
@@ -96,7 +96,7 @@ func (f *fixture) newEngine() *Engine {
 	return e
 }
 
-func buildEngine(cfg config.Config, s store.Store, now func() time.Time, n Notifier) (*Engine, error) {
+func buildEngine(cfg config.Config, s store.Store, now func() time.Time, stages ...Stage) (*Engine, error) {
 	grader, err := NewGrader(cfg.Grading, cfg.Incidents.ValueFrom)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func buildEngine(cfg config.Config, s store.Store, now func() time.Time, n Notif
 		return nil, err
 	}
 	return NewEngine(Options{Store: s, Grader: grader, SLA: sla, Grouping: NewGrouping(cfg.Incidents.GroupBy),
-		ReopenWindow: time.Duration(cfg.Incidents.ReopenWindow), OnCall: oncall, Notifier: n, Now: now}), nil
+		ReopenWindow: time.Duration(cfg.Incidents.ReopenWindow), OnCall: oncall, Stages: stages, Now: now}), nil
 }
 
 func firing(fp, name string, starts time.Time, labels map[string]string, value string) template.Alert {

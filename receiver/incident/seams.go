@@ -19,20 +19,10 @@ type OnCall interface {
 	Who(ctx context.Context, t time.Time, p store.Priority) (string, error)
 }
 
-// Notifier is the stage after grading: it turns incident changes into
-// outbox items with tx.Enqueue, in the same transaction as the changes, so
-// a notification is enqueued exactly when its change commits. It must not
-// do network I/O; the outbox worker delivers. Replays, HA peers' copies and
-// repeat notifications of known occurrences make no change, so they never
-// reach it; it is called only when changes is not empty.
-type Notifier interface {
-	Notify(ctx context.Context, tx store.Tx, changes []Change) error
-}
-
 // ChangeKind is what happened to an incident.
 type ChangeKind string
 
-// Change kinds passed to the Notifier. Their names match the event names
+// Change kinds passed to the stages. Their names match the event names
 // of the notification messages.
 const (
 	ChangeOpened       ChangeKind = "opened"
@@ -62,6 +52,9 @@ type Change struct {
 	// Key identifies the change across replicas and retries; outbox keys
 	// are built from it, so the same change is never enqueued twice.
 	Key string
+	// Note replaces the notification summary (a remediation escalation
+	// says what a person must do).
+	Note string
 }
 
 func changeKey(inc store.Incident, kind ChangeKind, detail string) string {
@@ -72,7 +65,10 @@ func changeKey(inc store.Incident, kind ChangeKind, detail string) string {
 	return k
 }
 
-// OutboxNotifier enqueues one outbox item per change and channel.
+// OutboxNotifier is the notification stage: one outbox item per change
+// and channel. One incident's items to one channel share an ordering key,
+// so the job worker delivers them in order ("resolved" never overtakes
+// "opened").
 type OutboxNotifier struct {
 	// Route returns the channels a change goes to (none: not notified).
 	Route func(Change) []string
@@ -80,8 +76,8 @@ type OutboxNotifier struct {
 	ExternalURL string
 }
 
-// Notify implements Notifier.
-func (n OutboxNotifier) Notify(ctx context.Context, tx store.Tx, changes []Change) error {
+// Run implements Stage.
+func (n OutboxNotifier) Run(ctx context.Context, tx store.Tx, changes []Change) error {
 	var items []store.OutboxItem
 	for _, c := range changes {
 		if n.Route == nil {
@@ -94,7 +90,8 @@ func (n OutboxNotifier) Notify(ctx context.Context, tx store.Tx, changes []Chang
 				return fmt.Errorf("notification payload: %w", err)
 			}
 			items = append(items, store.OutboxItem{Key: key, Channel: ch, Kind: string(c.Kind), IncidentID: c.Incident.ID,
-				Payload: payload, CreatedAt: c.At, NotBefore: c.At})
+				Payload: payload, CreatedAt: c.At, NotBefore: c.At, Queue: store.QueueNotify,
+				OrderingKey: fmt.Sprintf("incident/%d/%s", c.Incident.ID, ch)})
 		}
 	}
 	if len(items) == 0 {
@@ -109,6 +106,9 @@ func (n OutboxNotifier) payload(c Change, key string) notify.Message {
 	summary := fmt.Sprintf("%s %s: %s (rule %s)", inc.Priority, c.Kind, inc.Title, inc.GradeReason.Rule)
 	if c.Kind == ChangeSLABreach {
 		summary = fmt.Sprintf("%s %s deadline missed: %s", inc.Priority, c.Breach, inc.Title)
+	}
+	if c.Note != "" {
+		summary = fmt.Sprintf("%s %s: %s: %s", inc.Priority, c.Kind, inc.Title, c.Note)
 	}
 	url := ""
 	if n.ExternalURL != "" {

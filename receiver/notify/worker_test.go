@@ -21,6 +21,7 @@ type fakeQueue struct {
 	retries  []retryCall
 	events   []store.Event
 	complete []int64
+	released []int64
 	claims   int
 }
 
@@ -30,7 +31,16 @@ type retryCall struct {
 	giveUp    bool
 }
 
-func (q *fakeQueue) ClaimOutbox(_ context.Context, owner string, limit int, _ time.Duration) ([]store.OutboxItem, error) {
+func (q *fakeQueue) RenewJob(context.Context, int64, string, time.Duration) error { return nil }
+
+func (q *fakeQueue) ReleaseJob(_ context.Context, id int64, _ string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.released = append(q.released, id)
+	return nil
+}
+
+func (q *fakeQueue) ClaimJobs(_ context.Context, _, owner string, limit int, _ time.Duration) ([]store.OutboxItem, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.claims++
@@ -147,18 +157,6 @@ func TestWorkerOutcomes(t *testing.T) {
 	}
 }
 
-func TestBackoffGrowsAndIsCapped(t *testing.T) {
-	w := NewWorker(&fakeQueue{}, nil, WorkerOptions{BackoffBase: 10 * time.Second, BackoffMax: time.Minute})
-	within := func(d, want time.Duration) bool { return d >= want*8/10 && d <= want*12/10 }
-	for attempt, want := range map[int]time.Duration{1: 10 * time.Second, 2: 20 * time.Second, 3: 40 * time.Second, 4: time.Minute, 20: time.Minute} {
-		for range 50 {
-			if d := w.backoff(attempt); !within(d, want) {
-				t.Fatalf("attempt %d: backoff %v, want %v ±20%%", attempt, d, want)
-			}
-		}
-	}
-}
-
 func TestRunStopsWithContextAndWakesOnKick(t *testing.T) {
 	q := &fakeQueue{}
 	s := &scriptedSender{}
@@ -207,12 +205,11 @@ func (blockingSender) Send(ctx context.Context, _ Message) (bool, error) {
 	return true, ctx.Err()
 }
 
-// A send that outlives the lease could be sent again by another replica
-// that claims the expired item: the worker ends it with the lease and
-// schedules a retry.
-func TestSendEndsWithTheLease(t *testing.T) {
+// A send to an endpoint that never answers ends with SendTimeout and is
+// retried: renewal must not keep a hung send's lease alive forever.
+func TestSendEndsWithItsTimeout(t *testing.T) {
 	q := &fakeQueue{items: []*store.OutboxItem{item(1, "ops", 0)}}
-	w := NewWorker(q, map[string]Channel{"ops": {Sender: blockingSender{}}}, WorkerOptions{Owner: "w1", Lease: 200 * time.Millisecond})
+	w := NewWorker(q, map[string]Channel{"ops": {Sender: blockingSender{}}}, WorkerOptions{Owner: "w1", SendTimeout: 200 * time.Millisecond})
 	done := make(chan error, 1)
 	go func() { _, err := w.RunOnce(context.Background()); done <- err }()
 	select {
@@ -221,11 +218,47 @@ func TestSendEndsWithTheLease(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("a send to a silent endpoint outlived its lease")
+		t.Fatal("a send to a silent endpoint outlived its timeout")
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.retries) != 1 || q.retries[0].giveUp {
 		t.Fatalf("retries = %+v, want one scheduled retry", q.retries)
 	}
+}
+
+// SIGTERM mid-send: the send is cancelled and its item handed back with a
+// context that is still alive (the worker's own is cancelled), so the
+// next process sends it at once instead of after a lease.
+func TestShutdownMidSendReleasesTheItem(t *testing.T) {
+	q := &fakeQueue{items: []*store.OutboxItem{item(1, "ops", 0)}}
+	results := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "n"}, []string{"channel", "result"})
+	w := NewWorker(q, map[string]Channel{"ops": {Sender: blockingSender{}}}, WorkerOptions{Owner: "w1", Results: results})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for q.claimCount() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.released) != 1 || len(q.retries) != 0 {
+		t.Fatalf("released %v, retries %+v: want the item released, not retried", q.released, q.retries)
+	}
+	if n := testutil.CollectAndCount(results); n != 0 {
+		t.Fatalf("%d results counted for a released item", n)
+	}
+}
+
+func (q *fakeQueue) claimCount() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.claims
 }

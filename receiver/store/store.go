@@ -69,6 +69,10 @@ type Store interface {
 	// item is marked done and failed instead. ErrLeaseLost as above.
 	RetryOutbox(ctx context.Context, id int64, owner string, notBefore time.Time, lastErr string, giveUp bool) error
 
+	// Jobs and Remediations are in jobs.go and remediations.go.
+	Jobs
+	Remediations
+
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -135,6 +139,9 @@ type Tx interface {
 	// resolution deadline is at or before now and not yet marked breached,
 	// locked for update (skipping rows another replica holds).
 	DueBreaches(ctx context.Context, now time.Time, limit int) ([]Incident, error)
+
+	// RemediationTx is in remediations.go.
+	RemediationTx
 }
 
 // Webhook is one raw Alertmanager payload as received.
@@ -317,20 +324,24 @@ const SystemActor = "system"
 
 // OutboxItem is one notification waiting to be delivered.
 type OutboxItem struct {
-	ID         int64     `json:"id"`
-	Key        string    `json:"key"`     // unique: the same key is enqueued once
-	Channel    string    `json:"channel"` // which sender delivers it
-	Kind       string    `json:"kind"`    // opened, escalated, resolved, ...
-	IncidentID int64     `json:"incidentId"`
-	Payload    []byte    `json:"payload"` // JSON for the sender
-	CreatedAt  time.Time `json:"createdAt"`
-	NotBefore  time.Time `json:"notBefore"` // earliest next attempt
-	Attempts   int       `json:"attempts"`
-	LastError  string    `json:"lastError,omitempty"`
-	ClaimedBy  string    `json:"claimedBy,omitempty"`
-	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
-	DoneAt     time.Time `json:"doneAt,omitzero"`
-	Failed     bool      `json:"failed"` // done without delivery (gave up)
+	ID      int64  `json:"id"`
+	Key     string `json:"key"`     // unique: the same key is enqueued once
+	Channel string `json:"channel"` // which sender delivers it
+	// Queue is the kind of work (QueueNotify when empty on Enqueue).
+	Queue string `json:"queue"`
+	// OrderingKey serialises items: see Jobs.ClaimJobs ("" for none).
+	OrderingKey string    `json:"orderingKey,omitempty"`
+	Kind        string    `json:"kind"` // opened, escalated, resolved, ...
+	IncidentID  int64     `json:"incidentId"`
+	Payload     []byte    `json:"payload"` // JSON for the sender
+	CreatedAt   time.Time `json:"createdAt"`
+	NotBefore   time.Time `json:"notBefore"` // earliest next attempt
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"lastError,omitempty"`
+	ClaimedBy   string    `json:"claimedBy,omitempty"`
+	LeaseUntil  time.Time `json:"leaseUntil,omitzero"`
+	DoneAt      time.Time `json:"doneAt,omitzero"`
+	Failed      bool      `json:"failed"` // done without delivery (gave up)
 }
 
 // Stats are gauges read at scrape time.

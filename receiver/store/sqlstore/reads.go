@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -131,7 +130,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err := rows.Err(); err != nil {
 		return st, unavailable("stats", err)
 	}
-	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE done_at = 0`).Scan(&st.OutboxDepth)
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE done_at = 0 AND queue = 'notify'`).Scan(&st.OutboxDepth)
 	if err != nil {
 		return st, unavailable("stats", err)
 	}
@@ -159,25 +158,9 @@ func (s *Store) Outbox(ctx context.Context, incidentID int64) ([]store.OutboxIte
 	return collectOutbox(rows)
 }
 
+// ClaimOutbox claims notifications: the notify queue of ClaimJobs.
 func (s *Store) ClaimOutbox(ctx context.Context, owner string, limit int, lease time.Duration) ([]store.OutboxItem, error) {
-	if owner == "" || limit <= 0 || lease <= 0 {
-		return nil, errors.New("claim outbox: owner, limit and lease are required")
-	}
-	now := s.now()
-	var items []store.OutboxItem
-	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		t := tx.(*txn)
-		rows, err := t.p().query(ctx, `UPDATE outbox SET claimed_by = ?, lease_until = ?, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM outbox WHERE done_at = 0 AND not_before <= ? AND lease_until <= ?
-			             ORDER BY id LIMIT ?`+s.d.SkipLocked+`)
-			RETURNING `+outboxCols, owner, ns(now.Add(lease)), ns(now), ns(now), limit)
-		if err != nil {
-			return unavailable("claim outbox", err)
-		}
-		items, err = collectOutbox(rows)
-		return err
-	})
-	return items, err
+	return s.ClaimJobs(ctx, store.QueueNotify, owner, limit, lease)
 }
 
 func (s *Store) CompleteOutbox(ctx context.Context, id int64, owner string) error {

@@ -49,6 +49,7 @@ func (s *Store) PruneIncidents(ctx context.Context, before time.Time, limit int)
 		for _, q := range []string{
 			`DELETE FROM occurrences WHERE incident_id IN (` + in + `)`,
 			`DELETE FROM outbox WHERE incident_id IN (` + in + `)`,
+			`DELETE FROM remediations WHERE incident_id IN (` + in + `)`,
 			`DELETE FROM incidents WHERE id IN (` + in + `)`,
 		} {
 			if _, err := p.exec(ctx, q, args...); err != nil {

@@ -158,7 +158,7 @@ func scanEvent(sc scanner) (store.Event, error) {
 }
 
 const outboxCols = `id, key, channel, kind, incident_id, payload, created_at, not_before, attempts, last_error,
-	claimed_by, lease_until, done_at, failed`
+	claimed_by, lease_until, done_at, failed, queue, ordering_key`
 
 func scanOutbox(sc scanner) (store.OutboxItem, error) {
 	var (
@@ -167,7 +167,7 @@ func scanOutbox(sc scanner) (store.OutboxItem, error) {
 		failed                          int
 	)
 	if err := sc.Scan(&it.ID, &it.Key, &it.Channel, &it.Kind, &it.IncidentID, &it.Payload, &created, &notBefore,
-		&it.Attempts, &it.LastError, &it.ClaimedBy, &lease, &done, &failed); err != nil {
+		&it.Attempts, &it.LastError, &it.ClaimedBy, &lease, &done, &failed, &it.Queue, &it.OrderingKey); err != nil {
 		return it, err
 	}
 	it.CreatedAt, it.NotBefore, it.LeaseUntil, it.DoneAt = fromNS(created), fromNS(notBefore), fromNS(lease), fromNS(done)

@@ -299,7 +299,7 @@ func (t *txn) AppendEvents(ctx context.Context, evs []store.Event) error {
 }
 
 func (t *txn) Enqueue(ctx context.Context, items []store.OutboxItem) (int, error) {
-	const cols = 7
+	const cols = 9
 	total := 0
 	for start := 0; start < len(items); start += t.chunk(cols) {
 		batch := items[start:min(len(items), start+t.chunk(cols))]
@@ -312,9 +312,15 @@ func (t *txn) Enqueue(ctx context.Context, items []store.OutboxItem) (int, error
 			if payload == nil {
 				payload = []byte{}
 			}
-			args = append(args, it.Key, it.Channel, it.Kind, it.IncidentID, payload, ns(it.CreatedAt), ns(it.NotBefore))
+			queue := it.Queue
+			if queue == "" {
+				queue = store.QueueNotify
+			}
+			args = append(args, it.Key, it.Channel, it.Kind, it.IncidentID, payload, ns(it.CreatedAt), ns(it.NotBefore),
+				queue, it.OrderingKey)
 		}
-		res, err := t.p().exec(ctx, `INSERT INTO outbox (key, channel, kind, incident_id, payload, created_at, not_before)
+		res, err := t.p().exec(ctx, `INSERT INTO outbox (key, channel, kind, incident_id, payload, created_at, not_before,
+			queue, ordering_key)
 			VALUES `+values(len(batch), cols)+` ON CONFLICT (key) DO NOTHING`, args...)
 		if err != nil {
 			return total, unavailable("enqueue", err)
