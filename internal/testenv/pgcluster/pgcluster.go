@@ -1,4 +1,4 @@
-// Package pgtest runs throwaway PostgreSQL servers for tests: a fresh
+// Package pgcluster runs throwaway PostgreSQL servers for tests: a fresh
 // cluster made with initdb, or a streaming standby made with pg_basebackup
 // from any primary, each on a free loopback port, in a temporary directory
 // removed when the test ends. The exporter's replication test and the
@@ -8,7 +8,7 @@
 // postgres user. They are found in GOLIVE_TEST_PG_BINDIR, else
 // /usr/lib/postgresql/<major>/bin (Debian's layout); missing, the test is
 // skipped, or fails under CI=true.
-package pgtest
+package pgcluster
 
 import (
 	"context"
