@@ -211,9 +211,8 @@ func (c *Cluster) Start(ctx context.Context) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	// Not CommandContext: the server outlives the call; Stop and the
-	// cleanup end it.
-	cmd := exec.Command(filepath.Join(c.bindir, "postgres"), args...)
+	// Not ctx: the server outlives the call; Stop and the cleanup end it.
+	cmd := exec.CommandContext(context.Background(), filepath.Join(c.bindir, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
