@@ -157,6 +157,9 @@ func TestFailoverThroughHAProxyAfterApproval(t *testing.T) {
 	if primary.InRecovery(ctx) {
 		t.Fatal("the restarted old primary is in recovery; this test expects the unfenced split brain it guards against")
 	}
+	if err := primary.Query(ctx, "INSERT INTO writes VALUES ('direct')"); err != nil {
+		t.Fatalf("the restarted old primary refused a direct write (%v); the README says it takes them", err)
+	}
 	if err := write("after-restart"); err != nil {
 		t.Fatalf("write through HAProxy with the old primary back: %v", err)
 	}
