@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -183,8 +184,7 @@ type Action struct {
 	c      Config
 	client *http.Client
 	lb     *haproxy.Client
-	// sleep waits between connection attempts (tests shorten nothing:
-	// the guard's duration is the configuration's).
+	// interval is the pause between connection attempts to the primary.
 	interval time.Duration
 }
 
@@ -303,19 +303,19 @@ func (a *Action) patroni(ctx context.Context, r action.Request) (action.Report, 
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
-		// Unreachable: the request may not have arrived, but it may have;
-		// the job's retry policy (non-idempotent) leaves it to a person.
-		return rep, true, fmt.Errorf("patroni POST /failover: %w", err)
+		// Only a failed dial is sure to have sent nothing; after that the
+		// failover may be under way, and a person decides.
+		var op *net.OpError
+		return rep, errors.As(err, &op) && op.Op == "dial", fmt.Errorf("patroni POST /failover: %w", err)
 	}
 	defer resp.Body.Close()
 	out := &action.Bounded{Max: 16 << 10}
 	_, _ = io.Copy(out, io.LimitReader(resp.Body, 16<<10+1))
 	rep.HTTPStatus, rep.Output, rep.Truncated = resp.StatusCode, out.String(), out.Truncated()
-	switch resp.StatusCode {
-	case http.StatusOK, http.StatusAccepted: // done, scheduled
+	// 200 done, 202 scheduled; 503 is Patroni's "failover failed", which
+	// a person looks at before anything tries again, like 400 and 412.
+	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted {
 		return rep, false, nil
-	case http.StatusServiceUnavailable:
-		return rep, true, fmt.Errorf("patroni POST /failover: status 503: %s", firstLine(rep.Output))
 	}
 	return rep, false, fmt.Errorf("patroni POST /failover: status %d: %s", resp.StatusCode, firstLine(rep.Output))
 }

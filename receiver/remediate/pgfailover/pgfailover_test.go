@@ -92,7 +92,7 @@ func TestPatroniFailover(t *testing.T) {
 		status int
 		ok     bool
 		retry  bool
-	}{{200, true, false}, {202, true, false}, {412, false, false}, {503, false, true}} {
+	}{{200, true, false}, {202, true, false}, {412, false, false}, {503, false, false}} {
 		answer = tc.status
 		rep, retry, err := a.Run(context.Background(), req)
 		if (err == nil) != tc.ok || retry != tc.retry || rep.HTTPStatus != tc.status {
@@ -107,6 +107,11 @@ func TestPatroniFailover(t *testing.T) {
 	}
 	if len(got) != 4 {
 		t.Fatalf("Patroni saw %d good requests, want 4", len(got))
+	}
+	// Nothing listens: nothing was sent, so another attempt may be made.
+	patroni.Close()
+	if _, retry, err := a.Run(context.Background(), req); err == nil || !retry {
+		t.Fatalf("Patroni down: err %v retry %t, want a retryable error", err, retry)
 	}
 }
 
