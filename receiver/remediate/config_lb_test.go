@@ -7,9 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/golive-ops/golive/internal/checkconfig"
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/receiver/config"
+	"github.com/golive-ops/golive/receiver/remediate"
 )
 
 // `golive check-config` on the haproxy and postgres_failover kinds: each
@@ -77,4 +80,19 @@ func TestCheckConfigHAProxyAndFailover(t *testing.T) {
 			t.Errorf("actions[%d].approval = %q, want %q", i, got, want)
 		}
 	}
+}
+
+// FuzzHAProxyAndFailoverConfig: no haproxy or postgres_failover section
+// panics the decoder or the validation.
+func FuzzHAProxyAndFailoverConfig(f *testing.F) {
+	f.Add("actions: [{name: a, kind: haproxy, when: {priorities: [P0]}, cooldown: 1m, haproxy: {socket: /s, backend: '{s}', servers: [{name: '{s}1', state: drain, weight: 0}], substitutions: {s: {label: service, allow: '[a-z]+'}}}}]")
+	f.Add("actions: [{name: f, kind: postgres_failover, when: {priorities: [P0]}, cooldown: 1h, postgres_failover: {primary_dsn_file: p, replica_dsn_file: r, fence: {haproxy: {socket: 'tcp:127.0.0.1:9999', backend: pg, primary_server: pg1}}}}]")
+	f.Add("actions: [{name: f, kind: postgres_failover, when: {priorities: [P0]}, cooldown: 1h, postgres_failover: {patroni: {url: 'http://x:8008', candidate: b, basic_auth: {username: u, password_file: p}}}}]")
+	f.Add("actions: [{name: f, kind: postgres_failover, when: {priorities: [P0]}, max_attempts: {per_incident: 1}, postgres_failover: {primary_dsn_file: p, replica_dsn_file: r, fence: {command: [/bin/true], timeout: 5s}}}]")
+	f.Fuzz(func(t *testing.T, in string) {
+		var c remediate.Config
+		if err := yaml.Unmarshal([]byte(in), &c); err == nil {
+			_ = c.Validate(nil)
+		}
+	})
 }
