@@ -24,8 +24,11 @@ import (
 
 // Defaults for Options left zero.
 const (
-	DefaultMaxInFlight     = 16
-	DefaultShutdownTimeout = 15 * time.Second
+	DefaultMaxInFlight = 16
+	// DefaultMaxProbesInFlight suits a central prober: 256 probes of hung
+	// targets at once, each waiting out its timeout, still leave room.
+	DefaultMaxProbesInFlight = 256
+	DefaultShutdownTimeout   = 15 * time.Second
 )
 
 // Options configure an App.
@@ -35,9 +38,13 @@ type Options struct {
 	// empty serves plain HTTP.
 	WebConfigFile string
 	Logger        *slog.Logger
-	// MaxInFlight bounds concurrent /metrics and /probe requests; more get
-	// 503 at once rather than queueing behind a slow backend.
+	// MaxInFlight bounds concurrent /metrics scrapes; more get 503 at once
+	// rather than queueing behind a slow backend. /probe has its own limit,
+	// so hung probe targets can never make /metrics answer 503.
 	MaxInFlight int
+	// MaxProbesInFlight bounds concurrent /probe requests; a probe beyond it
+	// answers probe_success 0 at once (a failed probe, not a failed scrape).
+	MaxProbesInFlight int
 	// ShutdownTimeout bounds how long in-flight requests may finish at exit.
 	ShutdownTimeout time.Duration
 }
@@ -53,7 +60,11 @@ type App struct {
 	reloadOK prometheus.Gauge
 	reloadTS prometheus.Gauge
 	inFlight chan struct{}
-	handler  http.Handler
+	// probesInFlight is /probe's own limit; probesRefused counts what it
+	// turned away.
+	probesInFlight chan struct{}
+	probesRefused  prometheus.Counter
+	handler        http.Handler
 
 	state    atomic.Pointer[state]
 	reloadMu sync.Mutex     // one reload at a time
@@ -89,6 +100,9 @@ func newApp(opts Options, extra func() []collector.Collector) (*App, error) {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
+	if opts.MaxProbesInFlight <= 0 {
+		opts.MaxProbesInFlight = DefaultMaxProbesInFlight
+	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
@@ -103,14 +117,19 @@ func newApp(opts Options, extra func() []collector.Collector) (*App, error) {
 			Name: "golive_exporter_config_last_reload_success_timestamp_seconds",
 			Help: "Timestamp of the last successful configuration reload.",
 		}),
-		inFlight: make(chan struct{}, opts.MaxInFlight),
-		extra:    extra,
+		inFlight:       make(chan struct{}, opts.MaxInFlight),
+		probesInFlight: make(chan struct{}, opts.MaxProbesInFlight),
+		probesRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "golive_exporter_probes_refused_total",
+			Help: "Probes answered with probe_success 0 at once because MaxProbesInFlight probes were running.",
+		}),
+		extra: extra,
 	}
 	a.process = unchecked{
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 		buildinfo.Collector(),
-		a.reloadOK, a.reloadTS,
+		a.reloadOK, a.reloadTS, a.probesRefused,
 	}
 	st, err := a.load()
 	if err != nil {

@@ -17,30 +17,18 @@ const scrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 // scrape timeouts longer than the scrape interval.
 const maxScrapeTimeout = time.Hour
 
-// scrapeTimeout is the budget of one /metrics scrape: Prometheus's timeout
-// minus the offset (at most half of it, so a short timeout still leaves the
-// collectors time), or the configured scrape_timeout without the header.
+// scrapeTimeout is the budget of one scrape: Prometheus's timeout (the
+// header, else the configured scrape_timeout) minus the offset, as
+// blackbox_exporter computes it. The offset takes at most half, so a short
+// timeout still leaves the collectors time.
 func scrapeTimeout(h http.Header, g config.Global) (time.Duration, error) {
-	v := h.Get(scrapeTimeoutHeader)
-	if v == "" {
-		return g.ScrapeTimeout, nil
+	t := g.ScrapeTimeout
+	if v := h.Get(scrapeTimeoutHeader); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(secs) || secs <= 0 {
+			return 0, fmt.Errorf("header %s: %q is not a positive number of seconds", scrapeTimeoutHeader, v)
+		}
+		t = min(time.Duration(min(secs, maxScrapeTimeout.Seconds())*float64(time.Second)), maxScrapeTimeout)
 	}
-	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(secs) || secs <= 0 {
-		return 0, fmt.Errorf("header %s: %q is not a positive number of seconds", scrapeTimeoutHeader, v)
-	}
-	t := min(time.Duration(min(secs, maxScrapeTimeout.Seconds())*float64(time.Second)), maxScrapeTimeout)
 	return t - min(g.ScrapeTimeoutOffset, t/2), nil
-}
-
-// probeTimeout is scrapeTimeout capped by the module's own timeout.
-func probeTimeout(h http.Header, g config.Global, module time.Duration) (time.Duration, error) {
-	t, err := scrapeTimeout(h, g)
-	if err != nil {
-		return 0, err
-	}
-	if module > 0 && module < t {
-		t = module
-	}
-	return t, nil
 }

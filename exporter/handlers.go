@@ -44,7 +44,7 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", a.bounded(http.HandlerFunc(a.serveMetrics)))
-	mux.Handle("/probe", a.bounded(http.HandlerFunc(a.serveProbe)))
+	mux.HandleFunc("/probe", a.serveProbe) // bounded on its own: see serveProbe
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "Healthy\n")
 	})
@@ -54,8 +54,8 @@ func (a *App) routes() (http.Handler, error) {
 	return mux, nil
 }
 
-// bounded refuses requests beyond MaxInFlight with 503, so that a hung
-// backend cannot pile up goroutines and connections without limit.
+// bounded refuses /metrics scrapes beyond MaxInFlight with 503, so that a
+// hung backend cannot pile up goroutines and connections without limit.
 func (a *App) bounded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -118,15 +118,30 @@ func (a *App) serveProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("target parameter is longer than %d bytes", maxTargetLen), http.StatusBadRequest)
 		return
 	}
-	timeout, err := probeTimeout(r.Header, cfg.Global, module.Timeout)
+	// The scrape's budget; prober.Run caps the probe by the module's
+	// timeout, and stops it a margin early when the scrape's comes first.
+	timeout, err := scrapeTimeout(r.Header, cfg.Global)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	logger := a.logger.With("module", name, "target", redact(target))
+	reg := prometheus.NewRegistry()
+	select {
+	case a.probesInFlight <- struct{}{}:
+		defer func() { <-a.probesInFlight }()
+	default:
+		// A 503 would make Prometheus mark the target down (up 0) and
+		// blank its series; blackbox_exporter never refuses. Say instead
+		// that this probe failed, which is true, and count it.
+		a.probesRefused.Inc()
+		logger.Warn("Probe refused: too many probes in flight", "limit", cap(a.probesInFlight))
+		prober.Refused(reg)
+		a.expose(w, r, reg, false)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	reg := prometheus.NewRegistry()
-	logger := a.logger.With("module", name, "target", redact(target))
 	if !prober.Run(ctx, target, module, reg, logger) {
 		logger.Debug("probe failed")
 	}

@@ -3,7 +3,11 @@ package exporter
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/golive-ops/golive/internal/testenv"
 )
 
 const minimalConfig = `
@@ -110,5 +114,107 @@ func TestBoundedInFlight(t *testing.T) {
 	}
 	if code, _ := s.get(t, "/metrics"); code != 200 {
 		t.Errorf("status = %d after the slots freed, want 200", code)
+	}
+}
+
+// Hung probe targets must not take /metrics down: in an outside run 24
+// hung HTTP targets made /metrics answer 503 (a shared limit of 16).
+func TestHungProbesLeaveMetricsAlone(t *testing.T) {
+	const cfg = `
+modules:
+  http_hung:
+    prober: http
+    timeout: 2s
+`
+	s := start(t, cfg, constant("a", 1))
+	target := "http://" + testenv.SilentListener(t) + "/"
+	const probes = 24
+	var wg sync.WaitGroup
+	codes := make(chan int, probes)
+	for range probes {
+		wg.Go(func() {
+			code, _ := s.get(t, "/probe?module=http_hung&target="+target)
+			codes <- code
+		})
+	}
+	// Wait until every probe is in flight, then scrape.
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for len(s.app.probesInFlight) < probes && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(s.app.probesInFlight); n != probes {
+		t.Fatalf("%d probes in flight, want %d", n, probes)
+	}
+	if code, body := s.get(t, "/metrics"); code != 200 || !hasLine(body, `golive_test_value{source="a"} 1`) {
+		t.Errorf("/metrics with %d hung probes: status %d, body %.300s", probes, code, body)
+	}
+	wg.Wait()
+	close(codes)
+	for code := range codes {
+		if code != 200 {
+			t.Errorf("a hung probe answered %d, want 200 (probe_success 0)", code)
+		}
+	}
+}
+
+// Beyond its limit /probe answers a failed probe, not a 503 that would
+// blank the target in Prometheus; /metrics keeps its own slots.
+func TestProbeLimitAnswersProbeSuccessZero(t *testing.T) {
+	s := start(t, minimalConfig, constant("a", 1))
+	for range cap(s.app.probesInFlight) {
+		s.app.probesInFlight <- struct{}{}
+	}
+	code, body := s.get(t, "/probe?module=tcp_connect&target=127.0.0.1:1")
+	if code != 200 || !hasLine(body, "probe_success 0") || !hasLine(body, "probe_duration_seconds 0") {
+		t.Errorf("refused probe: status %d, body:\n%s", code, body)
+	}
+	if code, body := s.get(t, "/metrics"); code != 200 || !hasLine(body, "golive_exporter_probes_refused_total 1") {
+		t.Errorf("/metrics with every probe slot taken: status %d, want 200 and one refused probe counted:\n%.2000s", code, body)
+	}
+	for range cap(s.app.probesInFlight) {
+		<-s.app.probesInFlight
+	}
+	if cap(s.app.probesInFlight) < 100 {
+		t.Errorf("probe limit %d is too small for a central prober", cap(s.app.probesInFlight))
+	}
+}
+
+// golive answers the classic text format whatever the scraper prefers (the
+// README says so): Prometheus 2.x asks for OpenMetrics first.
+func TestClassicTextFormatEvenWhenOpenMetricsIsPreferred(t *testing.T) {
+	s := start(t, minimalConfig, constant("a", 1))
+	const prometheusAccept = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+	for _, path := range []string{"/metrics", "/probe?module=tcp_connect&target=127.0.0.1:1"} {
+		code, body, hdr := s.do(t, "GET", path, "Accept", prometheusAccept)
+		if ct := hdr.Get("Content-Type"); code != 200 || !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Errorf("%s: status %d, Content-Type %q, want text/plain; version=0.0.4", path, code, ct)
+		}
+		if strings.Contains(body, "# EOF") {
+			t.Errorf("%s: the body is OpenMetrics", path)
+		}
+	}
+}
+
+// /probe of a hung Redis or PostgreSQL answers within Prometheus's timeout
+// and carries redis_up 0 / pg_up 0, as their exporters' answers do.
+func TestProbeOfHungBackendCarriesUp(t *testing.T) {
+	const cfg = `
+modules:
+  redis_hung: {prober: redis, timeout: 30s}
+  pg_hung: {prober: postgres, timeout: 30s, postgres: {sslmode: disable}}
+`
+	s := start(t, cfg)
+	target := testenv.SilentListener(t)
+	for module, up := range map[string]string{"redis_hung": "redis_up 0", "pg_hung": "pg_up 0"} {
+		for range 3 {
+			began := time.Now()
+			code, body := s.get(t, "/probe?module="+module+"&target="+target, scrapeTimeoutHeader, "1")
+			if took := time.Since(began); code != 200 || took > 1500*time.Millisecond {
+				t.Fatalf("%s: status %d after %s", module, code, took)
+			}
+			if !hasLine(body, up) || !hasLine(body, "probe_success 0") {
+				t.Fatalf("%s: the answer lacks %q:\n%s", module, up, body)
+			}
+		}
 	}
 }

@@ -106,8 +106,15 @@ func TestConfigCheck(t *testing.T) {
 	stdout.Reset()
 	env.Args = []string{"--config.file=" + bad, "--config.check"}
 	code := Command(t.Context(), env)
-	if code != 1 || !strings.Contains(stderr.String(), `line 4: modules.x: unknown field "timout"`) {
+	if code != 1 || !strings.Contains(stderr.String(), `line 4: modules.x.timout: unknown field (did you mean timeout?)`) {
 		t.Errorf("--config.check of a bad config: exit %d, stderr %q", code, stderr.String())
+	}
+	// What the run refuses, the check refuses.
+	stderr.Reset()
+	writeFile(t, bad, "postgres:\n  - name: p\n    dsn: postgres://127.0.0.1/x\nsql_checks:\n  - name: s\n    postgres: p\n    query: SELECT 1; DELETE FROM t\n")
+	code = Command(t.Context(), env)
+	if code != 1 || !strings.Contains(stderr.String(), "line 7: sql_checks[0].query: holds more than one SQL statement") {
+		t.Errorf("--config.check of a two-statement SQL check: exit %d, stderr %q", code, stderr.String())
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
+	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/ingest"
 	"github.com/golive-ops/golive/receiver/jobs"
@@ -77,6 +78,7 @@ type App struct {
 	store    store.Store
 	metrics  *metrics.Metrics
 	retMet   *retention.Metrics
+	gateMet  *gate.Metrics
 	reloadOK prometheus.Gauge
 	reloadTS prometheus.Gauge
 	webCfg   string
@@ -101,6 +103,7 @@ type generation struct {
 	worker    *notify.Worker
 	remedy    *remediate.Engine
 	retention *retention.Runner
+	gates     *gate.Service
 	handler   http.Handler
 	onCall    incident.OnCall // the console's on-call page shows its schedules
 }
@@ -130,6 +133,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.metrics = metrics.New(a.reg, a.store, a.log)
 	a.retMet = retention.NewMetrics(a.reg)
+	a.gateMet = gate.NewMetrics(a.reg)
 	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_successful",
 		Help: "Whether the last configuration reload attempt was successful."})
 	a.reloadTS = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_success_timestamp_seconds",
@@ -218,6 +222,10 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 		BasicPassword: secrets.BasicPassword, AllowLoopback: cfg.Auth.InsecureAllowUnauthenticatedLoopback,
 		Disabled: cfg.Auth.Disabled, Users: cfg.UI.Users, SessionKey: sessionKey, SessionTTL: cfg.UI.TTL(),
 		SecureCookies: strings.HasPrefix(cfg.ExternalURL, "https://"), Now: o.Now}, a.log)
+	if g.gates, err = gate.New(gate.Options{Section: cfg.Gate, Store: a.store, Metrics: a.gateMet, Allowed: authn.Allowed,
+		Logger: a.log.With("component", "gate"), Now: o.Now}); err != nil {
+		return nil, err
+	}
 	if g.handler, err = a.routes(g, authn); err != nil {
 		return nil, err
 	}
@@ -251,6 +259,7 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 	mux.Handle("/api/v1/remediations/", authn.Wrap(protected))
 	mux.Handle("/ui", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
+	g.gates.Register(mux) // each gate route authenticates itself (Flagger sends no headers)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("Healthy\n")) }) // as the exporter
 	mux.HandleFunc("GET /-/ready", a.ready)
@@ -342,6 +351,10 @@ func (a *App) Handler() http.Handler {
 
 // Engine is the incident engine (for tests and the notify worker).
 func (a *App) Engine() *incident.Engine { return a.gen.Load().engine }
+
+// Gates evaluates the rollout gates of the config in use (the rollout runner calls
+// Gates().Evaluate in-process).
+func (a *App) Gates() *gate.Service { return a.gen.Load().gates }
 
 // Store is the receiver's store (the outbox worker claims from it).
 func (a *App) Store() store.Store { return a.store }

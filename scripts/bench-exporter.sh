@@ -92,8 +92,9 @@ wait_ready() {
 	done
 	curl -fs -o /dev/null "$url/-/ready"
 }
-# A scrape as Prometheus 2.x makes it: its Accept list (OpenMetrics first),
-# gzip, and the timeout header.
+# A scrape as Prometheus 2.x makes it: its Accept list (OpenMetrics first;
+# golive answers text/plain; version=0.0.4 all the same), gzip, and the
+# timeout header.
 accept='application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2'
 scrape() {
 	curl -fs -o /dev/null -H "Accept: $accept" -H 'Accept-Encoding: gzip' \

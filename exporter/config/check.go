@@ -6,12 +6,13 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/golive-ops/golive/exporter/prober"
+	"github.com/golive-ops/golive/internal/yamlx"
 )
 
 // crossCheck validates what no single section can: unique names within each
 // list, and references between sections. root locates the errors.
-func (c *Config) crossCheck(root *yaml.Node) error {
+func (c *Config) crossCheck(doc *yamlx.Document) error {
 	for _, list := range []struct {
 		key   string
 		names []string
@@ -21,7 +22,7 @@ func (c *Config) crossCheck(root *yaml.Node) error {
 		{"redis", names(c.Redis, func(i int) string { return c.Redis[i].Name })},
 		{"sql_checks", names(c.SQLChecks, func(i int) string { return c.SQLChecks[i].Name })},
 	} {
-		if err := unique(root, list.key, list.names); err != nil {
+		if err := unique(doc, list.key, list.names); err != nil {
 			return err
 		}
 	}
@@ -29,16 +30,19 @@ func (c *Config) crossCheck(root *yaml.Node) error {
 	for i, s := range c.SQLChecks {
 		if !slices.Contains(pg, s.Postgres) {
 			return &Error{
-				Line: line(root, "sql_checks", i, "postgres"),
+				Line: doc.Line(fmt.Sprintf("sql_checks[%d].postgres", i)),
 				Path: fmt.Sprintf("sql_checks[%d].postgres", i),
 				Msg:  fmt.Sprintf("%q is not the name of a postgres entry (have: %s)", s.Postgres, have(pg)),
 			}
 		}
 	}
-	return c.checkProbes(root)
+	if err := checkModuleNames(doc, c.Modules); err != nil {
+		return err
+	}
+	return c.checkProbes(doc)
 }
 
-func (c *Config) checkProbes(root *yaml.Node) error {
+func (c *Config) checkProbes(doc *yamlx.Document) error {
 	modules := make([]string, 0, len(c.Modules))
 	for name := range c.Modules {
 		modules = append(modules, name)
@@ -51,7 +55,7 @@ func (c *Config) checkProbes(root *yaml.Node) error {
 	for i, p := range c.Probes {
 		if _, ok := c.Modules[p.Module]; !ok {
 			return &Error{
-				Line: line(root, "probes", i, "module"),
+				Line: doc.Line(fmt.Sprintf("probes[%d].module", i)),
 				Path: fmt.Sprintf("probes[%d].module", i),
 				Msg:  fmt.Sprintf("%q is not defined in modules (have: %s)", p.Module, have(modules)),
 			}
@@ -60,7 +64,7 @@ func (c *Config) checkProbes(root *yaml.Node) error {
 			k := probeKey{p.Module, t}
 			if j, dup := seen[k]; dup {
 				return &Error{
-					Line: line(root, "probes", i, "targets"),
+					Line: doc.Line(fmt.Sprintf("probes[%d].targets", i)),
 					Path: fmt.Sprintf("probes[%d].targets", i),
 					Msg:  fmt.Sprintf("%q is already probed with module %q by probes[%d]", t, p.Module, j),
 				}
@@ -79,12 +83,23 @@ func names[T any](list []T, name func(int) string) []string {
 	return out
 }
 
-func unique(root *yaml.Node, key string, names []string) error {
+// MaxNameLen bounds entry and module names: they become label values on
+// every series of the entry.
+const MaxNameLen = 128
+
+func unique(doc *yamlx.Document, key string, names []string) error {
 	first := make(map[string]int, len(names))
 	for i, n := range names {
+		if len(n) > MaxNameLen {
+			return &Error{
+				Line: doc.Line(fmt.Sprintf("%s[%d].name", key, i)),
+				Path: fmt.Sprintf("%s[%d].name", key, i),
+				Msg:  fmt.Sprintf("is %d bytes long; a name has at most %d", len(n), MaxNameLen),
+			}
+		}
 		if j, dup := first[n]; dup {
 			return &Error{
-				Line: line(root, key, i, "name"),
+				Line: doc.Line(fmt.Sprintf("%s[%d].name", key, i)),
 				Path: fmt.Sprintf("%s[%d].name", key, i),
 				Msg:  fmt.Sprintf("%q is already used by %s[%d]", n, key, j),
 			}
@@ -101,31 +116,14 @@ func have(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// line finds root[key][index][field]'s line, falling back to the closest
-// node found, so an error always points somewhere useful.
-func line(root *yaml.Node, key string, index int, field string) int {
-	n := lookup(root, key)
-	if n == nil {
-		return root.Line
-	}
-	n = resolve(n)
-	if n.Kind != yaml.SequenceNode || index >= len(n.Content) {
-		return n.Line
-	}
-	item := resolve(n.Content[index])
-	if v := lookup(item, field); v != nil {
-		return v.Line
-	}
-	return item.Line
-}
-
-func lookup(mapping *yaml.Node, key string) *yaml.Node {
-	if mapping == nil || mapping.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(mapping.Content); i += 2 {
-		if mapping.Content[i].Value == key {
-			return mapping.Content[i+1]
+// checkModuleNames bounds module names, which label every probe series.
+func checkModuleNames(doc *yamlx.Document, modules map[string]prober.Module) error {
+	for name := range modules {
+		switch {
+		case name == "":
+			return &Error{Line: doc.Line("modules"), Path: "modules", Msg: "a module name must not be empty"}
+		case len(name) > MaxNameLen:
+			return &Error{Line: doc.Line("modules"), Path: "modules", Msg: fmt.Sprintf("a module name is %d bytes long; a name has at most %d", len(name), MaxNameLen)}
 		}
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/golive-ops/golive/exporter/collector/services"
 	"github.com/golive-ops/golive/exporter/collector/sqlcheck"
 	"github.com/golive-ops/golive/exporter/prober"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"gopkg.in/yaml.v3"
 )
 
@@ -55,7 +56,7 @@ type Probe struct {
 func (g *Global) UnmarshalYAML(value *yaml.Node) error {
 	*g = DefaultGlobal
 	type plain Global
-	if err := value.Decode((*plain)(g)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*plain)(g)); err != nil {
 		return err
 	}
 	switch {
@@ -73,7 +74,7 @@ func (g *Global) UnmarshalYAML(value *yaml.Node) error {
 func (p *Probe) UnmarshalYAML(value *yaml.Node) error {
 	*p = Probe{}
 	type plain Probe
-	if err := value.Decode((*plain)(p)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*plain)(p)); err != nil {
 		return err
 	}
 	if p.Module == "" {

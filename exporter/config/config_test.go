@@ -13,22 +13,39 @@ func TestLoadInvalid(t *testing.T) {
 		file string
 		want string
 	}{
-		{"invalid-unknown-section.yml", `line 3: config: unknown field "hosts"`},
-		{"invalid-unknown-field.yml", `line 4: postgres[0]: unknown field "timout"`},
-		{"invalid-unknown-module-field.yml", `line 5: modules.http_2xx: unknown field "retries"`},
-		{"invalid-global-offset.yml", `line 2: global: scrape_timeout_offset: 1s must be less than scrape_timeout 1s`},
-		{"invalid-global-duration.yml", "line 2: global: cannot unmarshal !!str `soon` into time.Duration"},
-		{"invalid-sqlcheck-postgres.yml", `line 6: sql_checks[0].postgres: "replica" is not the name of a postgres entry (have: primary)`},
-		{"invalid-probe-module.yml", `line 5: probes[0].module: "http_3xx" is not defined in modules (have: http_2xx)`},
-		{"invalid-probe-duplicate-target.yml", `line 8: probes[1].targets: "127.0.0.1:5432" is already probed with module "tcp_connect" by probes[0]`},
-		{"invalid-probe-no-targets.yml", `line 5: probes[0]: targets: must list at least one target`},
-		{"invalid-postgres-duplicate-name.yml", `line 4: postgres[1].name: "primary" is already used by postgres[0]`},
-		{"invalid-redis-duplicate-name.yml", `line 4: redis[1].name: "main" is already used by redis[0]`},
-		{"invalid-redis-not-list.yml", `line 2: redis: must be a list`},
+		{"invalid-host-unknown-field.yml", `line 4: host.filesystem.mount_timout: unknown field (did you mean mount_timeout?)`},
+		{"invalid-services-unknown-field.yml", `line 4: services.bakend: unknown field (did you mean backend?)`},
+		{"invalid-backups-unknown-field.yml", `line 4: backups[0].patern: unknown field (did you mean pattern?)`},
+		{"invalid-host-duration.yml", `line 4: host.filesystem.mount_timeout: "1.5s" is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w`},
+		{"invalid-postgres-port.yml", `line 4: postgres[0].port: 70000 is out of range 1-65535`},
+		{"invalid-bool.yml", `line 4: redis[0].tls: "maybe" is not a boolean`},
+		{"invalid-duplicate-key.yml", `line 4: redis[0].address: is defined twice (first at line 3)`},
+		{"invalid-duplicate-section.yml", `line 7: postgres: is defined twice (first at line 1)`},
+		{"invalid-duration-unit.yml", `line 4: redis[0].timeout: "15x" is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w`},
+		{"invalid-global-duration.yml", `line 2: global.scrape_timeout: "soon" is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w`},
+		{"invalid-global-offset.yml", `line 3: global.scrape_timeout_offset: 1s must be less than scrape_timeout 1s`},
+		{"invalid-long-name.yml", `line 2: redis[0].name: is 200 bytes long; a name has at most 128`},
+		{"invalid-module-prober.yml", `line 3: modules.ftp.prober: "ftp" is not one of dns, http, icmp, postgres, redis, tcp`},
+		{"invalid-module-regexp.yml", `line 7: modules.http_2xx.http.fail_if_body_matches_regexp[1]: invalid regular expression "(unclosed": error parsing regexp: missing closing ): ` + "`(unclosed`"},
+		{"invalid-not-mapping.yml", `line 1: must be a mapping of keys to values, not a list`},
 		{"invalid-null-list-item.yml", `line 4: postgres[1]: name is required`},
-		{"invalid-module-prober.yml", `line 3: modules.ftp: prober: "ftp" is not one of dns, http, icmp, postgres, redis, tcp`},
-		{"invalid-not-mapping.yml", `line 1: the config must be a mapping of sections`},
-		{"invalid-yaml.yml", `parsing YAML: yaml: line 2: did not find expected key`},
+		{"invalid-postgres-dsn-file.yml", `line 3: postgres[0].dsn_file: open /nonexistent/golive-postgres-dsn: no such file or directory`},
+		{"invalid-postgres-duplicate-name.yml", `line 4: postgres[1].name: "primary" is already used by postgres[0]`},
+		{"invalid-probe-duplicate-target.yml", `line 8: probes[1].targets: "127.0.0.1:5432" is already probed with module "tcp_connect" by probes[0]`},
+		{"invalid-probe-module.yml", `line 5: probes[0].module: "http_3xx" is not defined in modules (have: http_2xx)`},
+		{"invalid-probe-no-targets.yml", `line 6: probes[0].targets: must list at least one target`},
+		{"invalid-redis-databases.yml", `line 4: redis[0].databases: 1000000 is not between 1 and 4096`},
+		{"invalid-redis-duplicate-name.yml", `line 4: redis[1].name: "main" is already used by redis[0]`},
+		{"invalid-redis-not-list.yml", `line 2: redis: must be a list, not a mapping`},
+		{"invalid-redis-password-file.yml", `line 4: redis[0].password_file: open /nonexistent/golive-redis-password: no such file or directory`},
+		{"invalid-second-document.yml", `line 4: a second YAML document starts here: a config file holds exactly one`},
+		{"invalid-sqlcheck-postgres.yml", `line 6: sql_checks[0].postgres: "replica" is not the name of a postgres entry (have: primary)`},
+		{"invalid-sqlcheck-two-statements.yml", `line 7: sql_checks[0].query: holds more than one SQL statement; a check runs exactly one query`},
+		{"invalid-type-list.yml", `line 4: redis[0].databases: must be an integer, not a list`},
+		{"invalid-unknown-field.yml", `line 4: postgres[0].timout: unknown field (did you mean timeout?)`},
+		{"invalid-unknown-module-field.yml", `line 5: modules.http_2xx.retries: unknown field`},
+		{"invalid-unknown-section.yml", `line 3: hosts: unknown field (did you mean host?)`},
+		{"invalid-yaml.yml", `line 2: invalid YAML: did not find expected key`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -161,5 +178,15 @@ func TestSecretsNeverShown(t *testing.T) {
 				t.Errorf("error leaks %q: %v", s, err)
 			}
 		}
+	}
+}
+
+// A 1 MB name is refused by the decoder's value limit, before any section
+// sees it.
+func TestHugeNameRefused(t *testing.T) {
+	src := "redis:\n  - name: " + strings.Repeat("r", 1<<20) + "\n    address: 127.0.0.1:6379\n"
+	_, err := Parse([]byte(src))
+	if want := "line 2: redis[0].name: the value is 1048576 bytes long, more than the 65536 allowed"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }

@@ -54,12 +54,15 @@ func (c *probeCollector) Target() string { return c.shown }
 // so); running out of the scrape's own time is.
 func (c *probeCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	registry := prometheus.NewRegistry()
-	Run(ctx, c.target, c.module, registry, c.logger)
+	_, cut := run(ctx, c.target, c.module, registry, c.logger)
 	families, err := registry.Gather()
 	if err != nil {
 		return fmt.Errorf("gathering probe metrics: %w", err)
 	}
 	c.emit(families, ch)
+	if cut {
+		return fmt.Errorf("the scrape's deadline cut the probe short: %w", context.DeadlineExceeded)
+	}
 	return ctx.Err()
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
+	"gopkg.in/yaml.v3"
 	"log/slog"
 	"net"
 	"slices"
@@ -43,21 +45,15 @@ type DNSRRValidator struct {
 	FailIfNoneMatchesRegexp []Regexp `yaml:"fail_if_none_matches_regexp,omitempty"`
 }
 
-// UnmarshalYAML decodes strictly and validates, naming the field and its line.
-func (p *DNSProbe) UnmarshalYAML(unmarshal func(any) error) error {
-	var node nodeCapture
-	if err := unmarshal(&node); err != nil {
-		return err
-	}
+// UnmarshalYAML applies the defaults, decodes strictly and validates; the
+// decoder reports Validate's errors at the offending field's line.
+func (p *DNSProbe) UnmarshalYAML(value *yaml.Node) error {
 	*p = DNSProbe{}
 	type dnsSection DNSProbe
-	if err := unmarshal((*dnsSection)(p)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*dnsSection)(p)); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
-		return node.locate("dns", err)
-	}
-	return nil
+	return p.Validate()
 }
 
 // Validate checks the settings and compiles the expressions; each error
@@ -248,6 +244,11 @@ func ProbeDNS(ctx context.Context, target string, module Module, registry *prome
 
 	server := net.JoinHostPort(ip.IP.String(), port)
 	logger.Debug("Making DNS query", "server", server, "net", client.Net, "query", cfg.QueryName, "type", dns.TypeToString[qt])
+	if deadline, ok := ctx.Deadline(); ok {
+		// Without it miekg/dns gives up reading after its 2 s default,
+		// whatever the module's timeout (blackbox_exporter sets it too).
+		client.Timeout = time.Until(deadline)
+	}
 	start := time.Now()
 	response, rtt, err := client.ExchangeContext(ctx, msg, server)
 	// rtt covers only the exchange after the connection was set up; the

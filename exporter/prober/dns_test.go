@@ -146,6 +146,32 @@ func TestProbeDNSSilentServerHitsDeadline(t *testing.T) {
 	}
 }
 
+// A server slower than miekg/dns's 2 s read default but within the
+// module's timeout answers in time: the probe waits for the module's
+// timeout, as blackbox_exporter does.
+func TestProbeDNSWaitsForTheModuleTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 2.5 s for a slow DNS server")
+	}
+	pc, ln := listenUDPAndTCP(t)
+	ln.Close()
+	slow := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		time.Sleep(2500 * time.Millisecond)
+		testDNSHandler(w, r)
+	})
+	srv := &dns.Server{PacketConn: pc, Handler: slow}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() { srv.Shutdown() })
+	m := Module{Prober: "dns", DNS: DNSProbe{QueryName: "example.com", QueryType: "A"}}
+	ok, got, took := runProbe(t, ProbeDNS, pc.LocalAddr().String(), m, 5*time.Second)
+	if !ok || got["probe_dns_answer_rrs"] != 2 {
+		t.Errorf("ok = %v after %s (%v), want the answer that came after 2.5 s", ok, took, got)
+	}
+}
+
 func silentTCP(t *testing.T) string {
 	t.Helper()
 	return serveTCP(t, loopback(t), func(c net.Conn) { io.Copy(io.Discard, c) }) // reads, never answers
@@ -181,13 +207,13 @@ m:
 		t.Errorf("decoded %+v", d)
 	}
 	for src, want := range map[string]string{
-		"m:\n  prober: dns\n  dns:\n    query_type: A\n":                                                           "line 4: dns.query_name: must be set",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    query_type: AAAAA\n":                                    "line 5: dns.query_type: \"AAAAA\" is not a DNS record type",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    transport_protocol: quic\n":                             "line 5: dns.transport_protocol:",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    valid_rcodes: [NOPE]\n":                                 "line 5: dns.valid_rcodes[0]:",
+		"m:\n  prober: dns\n  dns:\n    query_type: A\n":                                                           "line 4: m.dns.query_name: must be set",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    query_type: AAAAA\n":                                    "line 5: m.dns.query_type: \"AAAAA\" is not a DNS record type",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    transport_protocol: quic\n":                             "line 5: m.dns.transport_protocol:",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    valid_rcodes: [NOPE]\n":                                 "line 5: m.dns.valid_rcodes[0]:",
 		"m:\n  prober: dns\n  dns:\n    query_name: x\n    dns_over_tls: true\n":                                   "dns.dns_over_tls: needs transport_protocol: tcp",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    validate_answer_rrs: {fail_if_matches_regexp: ['(']}\n": "line 5: dns.validate_answer_rrs.fail_if_matches_regexp[0]: invalid regular expression",
-		"m:\n  prober: dns\n  dns:\n    query_name: x\n    validate_answer_rrs: {fail_if_match: [a]}\n":            "field fail_if_match not found",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    validate_answer_rrs: {fail_if_matches_regexp: ['(']}\n": "line 5: m.dns.validate_answer_rrs.fail_if_matches_regexp[0]: invalid regular expression",
+		"m:\n  prober: dns\n  dns:\n    query_name: x\n    validate_answer_rrs: {fail_if_match: [a]}\n":            "m.dns.validate_answer_rrs.fail_if_match: unknown field",
 	} {
 		if _, err := decodeModules(src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", src, err, want)

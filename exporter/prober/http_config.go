@@ -3,6 +3,8 @@ package prober
 import (
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
+	"gopkg.in/yaml.v3"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -64,27 +66,15 @@ func DefaultHTTPProbe() HTTPProbe {
 	return HTTPProbe{IPProtocol: IP4, IPProtocolFallback: true, EnableHTTP2: true}
 }
 
-// UnmarshalYAML applies the defaults, decodes strictly and validates. It
-// uses the func form on purpose: yaml.v3 keeps KnownFields(true) only
-// through that form, not through Node.Decode.
-func (p *HTTPProbe) UnmarshalYAML(unmarshal func(any) error) error {
-	var node nodeCapture
-	if err := unmarshal(&node); err != nil {
-		return err
-	}
+// UnmarshalYAML applies the defaults, decodes strictly and validates; the
+// decoder reports Validate's errors at the offending field's line.
+func (p *HTTPProbe) UnmarshalYAML(value *yaml.Node) error {
 	*p = DefaultHTTPProbe()
 	type httpSection HTTPProbe
-	if err := unmarshal((*httpSection)(p)); err != nil {
-		var size *sizeError
-		if errors.As(err, &size) {
-			return node.locate("http", fmt.Errorf("body_size_limit: %w", err))
-		}
+	if err := yamlx.DecodeStrict(value, (*httpSection)(p)); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
-		return node.locate("http", err)
-	}
-	return nil
+	return p.Validate()
 }
 
 // Validate checks the settings and compiles the regular expressions. Each

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
+	"gopkg.in/yaml.v3"
 	"log/slog"
 	"net"
 	"os"
@@ -32,21 +34,15 @@ type ICMPProbe struct {
 	Privileged *bool `yaml:"privileged,omitempty"`
 }
 
-// UnmarshalYAML decodes strictly and validates, naming the field and its line.
-func (p *ICMPProbe) UnmarshalYAML(unmarshal func(any) error) error {
-	var node nodeCapture
-	if err := unmarshal(&node); err != nil {
-		return err
-	}
+// UnmarshalYAML applies the defaults, decodes strictly and validates; the
+// decoder reports Validate's errors at the offending field's line.
+func (p *ICMPProbe) UnmarshalYAML(value *yaml.Node) error {
 	*p = ICMPProbe{}
 	type icmpSection ICMPProbe
-	if err := unmarshal((*icmpSection)(p)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*icmpSection)(p)); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
-		return node.locate("icmp", err)
-	}
-	return nil
+	return p.Validate()
 }
 
 // Validate checks the settings; each error starts with its yaml field.

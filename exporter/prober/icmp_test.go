@@ -94,10 +94,10 @@ func TestICMPModuleConfig(t *testing.T) {
 		t.Errorf("decoded %+v", c)
 	}
 	for src, want := range map[string]string{
-		"m:\n  prober: icmp\n  icmp:\n    payload_size: 8\n":   "line 4: icmp.payload_size: 8 is outside 24-65000",
-		"m:\n  prober: icmp\n  icmp:\n    ttl: 300\n":          "line 4: icmp.ttl: 300 is outside 0-255",
-		"m:\n  prober: icmp\n  icmp:\n    privileged: maybe\n": "cannot unmarshal",
-		"m:\n  prober: icmp\n  icmp:\n    ttls: 3\n":           "field ttls not found",
+		"m:\n  prober: icmp\n  icmp:\n    payload_size: 8\n":   "line 4: m.icmp.payload_size: 8 is outside 24-65000",
+		"m:\n  prober: icmp\n  icmp:\n    ttl: 300\n":          "line 4: m.icmp.ttl: 300 is outside 0-255",
+		"m:\n  prober: icmp\n  icmp:\n    privileged: maybe\n": `line 4: m.icmp.privileged: "maybe" is not a boolean`,
+		"m:\n  prober: icmp\n  icmp:\n    ttls: 3\n":           "m.icmp.ttls: unknown field",
 	} {
 		if _, err := decodeModules(src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", src, err, want)

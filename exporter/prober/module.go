@@ -3,6 +3,7 @@ package prober
 import (
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"slices"
 	"strings"
 	"time"
@@ -38,25 +39,14 @@ var Probers = map[string]ProbeFn{
 }
 
 // UnmarshalYAML applies the defaults (timeout 10s, the http defaults even
-// when the http section is absent), decodes strictly and validates. Errors
-// carry the line of the offending field.
-//
-// It uses the func form of yaml.v3's unmarshaler on purpose: Node.Decode
-// starts a fresh decoder and silently drops KnownFields(true).
-func (m *Module) UnmarshalYAML(unmarshal func(any) error) error {
-	var node nodeCapture
-	if err := unmarshal(&node); err != nil {
-		return err
-	}
+// when the http section is absent), decodes strictly and validates.
+func (m *Module) UnmarshalYAML(value *yaml.Node) error {
 	*m = Module{Timeout: DefaultTimeout, HTTP: DefaultHTTPProbe()}
 	type module Module
-	if err := unmarshal((*module)(m)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*module)(m)); err != nil {
 		return err
 	}
-	if err := m.Validate(); err != nil {
-		return node.locate("", err)
-	}
-	return nil
+	return m.Validate()
 }
 
 // Validate checks the module as a whole after each section applied its own
@@ -77,49 +67,4 @@ func (m *Module) Validate() error {
 		return errors.New("timeout: must not be negative")
 	}
 	return nil
-}
-
-// nodeCapture grabs the YAML node being decoded, for line numbers, without
-// leaving the strict decoder (see Module.UnmarshalYAML).
-type nodeCapture struct{ node yaml.Node }
-
-func (c *nodeCapture) UnmarshalYAML(n *yaml.Node) error {
-	c.node = *n
-	return nil
-}
-
-// locate prefixes err, whose text starts with the field it is about
-// ("valid_status_codes[1]: ..."), with that field's line and the section.
-func (c *nodeCapture) locate(section string, err error) error {
-	line := c.node.Line
-	if l := keyLine(&c.node, leadingKey(err.Error())); l > 0 {
-		line = l
-	}
-	if section == "" {
-		return fmt.Errorf("line %d: %w", line, err)
-	}
-	return fmt.Errorf("line %d: %s.%w", line, section, err)
-}
-
-// leadingKey is the yaml key an error message starts with.
-func leadingKey(msg string) string {
-	end := strings.IndexFunc(msg, func(r rune) bool {
-		return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	})
-	if end < 0 {
-		return msg
-	}
-	return msg[:end]
-}
-
-func keyLine(mapping *yaml.Node, key string) int {
-	if mapping.Kind != yaml.MappingNode || key == "" {
-		return 0
-	}
-	for i := 0; i+1 < len(mapping.Content); i += 2 {
-		if mapping.Content[i].Value == key {
-			return mapping.Content[i].Line
-		}
-	}
-	return 0
 }

@@ -6,15 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golive-ops/golive/internal/yamlx"
 	"gopkg.in/yaml.v3"
 )
 
 // decodeModules decodes as the exporter config does: strictly.
 func decodeModules(src string) (map[string]Module, error) {
-	dec := yaml.NewDecoder(strings.NewReader(src))
-	dec.KnownFields(true)
 	var modules map[string]Module
-	err := dec.Decode(&modules)
+	err := yamlx.Unmarshal([]byte(src), &modules)
 	return modules, err
 }
 
@@ -108,29 +107,29 @@ func TestModuleInvalid(t *testing.T) {
 		src  string
 		want string
 	}{
-		{"prober missing", "m:\n  timeout: 5s\n", "line 2: prober: must be set"},
-		{"prober unknown", "m:\n  prober: htp\n", `line 2: prober: "htp" is not one of dns, http, icmp, postgres, redis, tcp`},
-		{"timeout negative", "m:\n  prober: http\n  timeout: -1s\n", "line 3: timeout: must not be negative"},
-		{"timeout not a duration", "m:\n  prober: http\n  timeout: soon\n", "line 3: cannot unmarshal !!str `soon` into time.Duration"},
-		{"unknown module field", "m:\n  prober: http\n  retries: 3\n", "line 3: field retries not found"},
-		{"unknown http field", "m:\n  prober: http\n  http:\n    valid_status_code: [200]\n", "line 4: field valid_status_code not found"},
-		{"unknown tls field", "m:\n  prober: http\n  http:\n    tls_config: {ca: x}\n", "field ca not found"},
-		{"status code", "m:\n  prober: http\n  http:\n    method: GET\n    valid_status_codes: [200, 2000]\n", "line 5: http.valid_status_codes[1]: 2000 is not an HTTP status code"},
-		{"http version", "m:\n  prober: http\n  http:\n    valid_http_versions: [HTTP/2]\n", `line 4: http.valid_http_versions[0]: "HTTP/2" is not one of`},
+		{"prober missing", "m:\n  timeout: 5s\n", "line 2: m.prober: must be set"},
+		{"prober unknown", "m:\n  prober: htp\n", `line 2: m.prober: "htp" is not one of dns, http, icmp, postgres, redis, tcp`},
+		{"timeout negative", "m:\n  prober: http\n  timeout: -1s\n", `line 3: m.timeout: "-1s" is not a duration`},
+		{"timeout not a duration", "m:\n  prober: http\n  timeout: soon\n", `line 3: m.timeout: "soon" is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w`},
+		{"unknown module field", "m:\n  prober: http\n  retries: 3\n", "line 3: m.retries: unknown field"},
+		{"unknown http field", "m:\n  prober: http\n  http:\n    valid_status_code: [200]\n", "line 4: m.http.valid_status_code: unknown field"},
+		{"unknown tls field", "m:\n  prober: http\n  http:\n    tls_config: {ca: x}\n", "line 4: m.http.tls_config.ca: unknown field"},
+		{"status code", "m:\n  prober: http\n  http:\n    method: GET\n    valid_status_codes: [200, 2000]\n", "line 5: m.http.valid_status_codes[1]: 2000 is not an HTTP status code"},
+		{"http version", "m:\n  prober: http\n  http:\n    valid_http_versions: [HTTP/2]\n", `line 4: m.http.valid_http_versions[0]: "HTTP/2" is not one of`},
 		{"method", "m:\n  prober: http\n  http:\n    method: GET /\n", `http.method: "GET /" is not an HTTP method`},
 		{"header name", "m:\n  prober: http\n  http:\n    headers: {'Bad Header': x}\n", `http.headers: "Bad Header" is not a valid header name`},
-		{"body regexp", "m:\n  prober: http\n  http:\n    fail_if_body_matches_regexp: [ok, '(']\n", "line 4: http.fail_if_body_matches_regexp[1]: invalid regular expression \"(\""},
+		{"body regexp", "m:\n  prober: http\n  http:\n    fail_if_body_matches_regexp: [ok, '(']\n", "line 4: m.http.fail_if_body_matches_regexp[1]: invalid regular expression \"(\""},
 		{"header regexp", "m:\n  prober: http\n  http:\n    fail_if_header_not_matches: [{header: X, regexp: '[a'}]\n", "http.fail_if_header_not_matches[0].regexp: invalid regular expression"},
 		{"header missing", "m:\n  prober: http\n  http:\n    fail_if_header_matches: [{regexp: a}]\n", "http.fail_if_header_matches[0].header: must be set"},
-		{"both ssl flags", "m:\n  prober: http\n  http:\n    fail_if_ssl: true\n    fail_if_not_ssl: true\n", "line 4: http.fail_if_ssl: together with fail_if_not_ssl"},
-		{"ip protocol", "m:\n  prober: http\n  http:\n    preferred_ip_protocol: ip5\n", `line 4: http.preferred_ip_protocol: "ip5" is not ip4 or ip6`},
+		{"both ssl flags", "m:\n  prober: http\n  http:\n    fail_if_ssl: true\n    fail_if_not_ssl: true\n", "line 4: m.http.fail_if_ssl: together with fail_if_not_ssl"},
+		{"ip protocol", "m:\n  prober: http\n  http:\n    preferred_ip_protocol: ip5\n", `line 4: m.http.preferred_ip_protocol: "ip5" is not ip4 or ip6`},
 		{"body size", "m:\n  prober: http\n  http:\n    body_size_limit: lots\n", `http.body_size_limit: "lots" is not a size`},
 		{"body size negative", "m:\n  prober: http\n  http:\n    body_size_limit: -5\n", `http.body_size_limit: "-5" is not a size`},
-		{"basic and bearer", "m:\n  prober: http\n  http:\n    bearer_token: t\n    basic_auth: {username: u, password: p}\n", "line 5: http.basic_auth: at most one of basic_auth and bearer_token"},
+		{"basic and bearer", "m:\n  prober: http\n  http:\n    bearer_token: t\n    basic_auth: {username: u, password: p}\n", "line 5: m.http.basic_auth: at most one of basic_auth and bearer_token"},
 		{"basic without user", "m:\n  prober: http\n  http:\n    basic_auth: {password: p}\n", "http.basic_auth.username: must be set"},
-		{"password twice", "m:\n  prober: http\n  http:\n    basic_auth: {username: u, password: p, password_file: " + passwordFile + "}\n", "http.basic_auth.password and basic_auth.password_file: at most one"},
-		{"token file missing", "m:\n  prober: http\n  http:\n    bearer_token_file: " + dir + "/nope\n", "line 4: http.bearer_token_file: open"},
-		{"ca file missing", "m:\n  prober: http\n  http:\n    tls_config: {ca_file: " + caFile + "}\n", "line 4: http.tls_config.ca_file: open"},
+		{"password twice", "m:\n  prober: http\n  http:\n    basic_auth: {username: u, password: p, password_file: " + passwordFile + "}\n", "line 4: m.http.basic_auth.password: basic_auth.password and basic_auth.password_file: at most one"},
+		{"token file missing", "m:\n  prober: http\n  http:\n    bearer_token_file: " + dir + "/nope\n", "line 4: m.http.bearer_token_file: open"},
+		{"ca file missing", "m:\n  prober: http\n  http:\n    tls_config: {ca_file: " + caFile + "}\n", "line 4: m.http.tls_config.ca_file: open"},
 		{"cert without key", "m:\n  prober: http\n  http:\n    tls_config: {cert_file: " + passwordFile + "}\n", "http.tls_config: cert_file and key_file must be set together"},
 	}
 	for _, tt := range tests {
@@ -148,9 +147,9 @@ func TestModuleInvalid(t *testing.T) {
 
 func TestModuleInvalidFiles(t *testing.T) {
 	for file, want := range map[string]string{
-		"testdata/invalid-unknown-field.yml": "line 4: field valid_status_code not found in type prober.httpSection",
-		"testdata/invalid-status-code.yml":   "line 4: http.valid_status_codes[1]: 2000 is not an HTTP status code (100-599)",
-		"testdata/invalid-regexp.yml":        `line 4: http.fail_if_body_not_matches_regexp[1]: invalid regular expression "(unclosed"`,
+		"testdata/invalid-unknown-field.yml": "line 4: http_2xx.http.valid_status_code: unknown field",
+		"testdata/invalid-status-code.yml":   "line 6: http_2xx.http.valid_status_codes[1]: 2000 is not an HTTP status code (100-599)",
+		"testdata/invalid-regexp.yml":        `line 6: http_2xx.http.fail_if_body_not_matches_regexp[1]: invalid regular expression "(unclosed"`,
 	} {
 		src, err := os.ReadFile(file)
 		if err != nil {

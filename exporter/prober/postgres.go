@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
+	"gopkg.in/yaml.v3"
 	"log/slog"
 	"net"
 	"net/url"
@@ -40,22 +42,15 @@ const postgresProbeConns = 2
 
 var postgresSSLModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
-// UnmarshalYAML decodes strictly (the func form keeps yaml.v3's
-// KnownFields) and validates, naming the field and its line.
-func (p *PostgresProbe) UnmarshalYAML(unmarshal func(any) error) error {
-	var node nodeCapture
-	if err := unmarshal(&node); err != nil {
-		return err
-	}
+// UnmarshalYAML applies the defaults, decodes strictly and validates; the
+// decoder reports Validate's errors at the offending field's line.
+func (p *PostgresProbe) UnmarshalYAML(value *yaml.Node) error {
 	*p = PostgresProbe{}
 	type postgresSection PostgresProbe
-	if err := unmarshal((*postgresSection)(p)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*postgresSection)(p)); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
-		return node.locate("postgres", err)
-	}
-	return nil
+	return p.Validate()
 }
 
 // Validate checks the settings; each error starts with its yaml field.

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
+	"gopkg.in/yaml.v3"
 	"log/slog"
 	"time"
 
@@ -28,21 +30,15 @@ type RedisProbe struct {
 	Databases int `yaml:"databases,omitempty"`
 }
 
-// UnmarshalYAML decodes strictly and validates, naming the field and its line.
-func (p *RedisProbe) UnmarshalYAML(unmarshal func(any) error) error {
-	var node nodeCapture
-	if err := unmarshal(&node); err != nil {
-		return err
-	}
+// UnmarshalYAML applies the defaults, decodes strictly and validates; the
+// decoder reports Validate's errors at the offending field's line.
+func (p *RedisProbe) UnmarshalYAML(value *yaml.Node) error {
 	*p = RedisProbe{}
 	type redisSection RedisProbe
-	if err := unmarshal((*redisSection)(p)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*redisSection)(p)); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
-		return node.locate("redis", err)
-	}
-	return nil
+	return p.Validate()
 }
 
 // Validate checks the settings; each error starts with its yaml field.
@@ -50,8 +46,8 @@ func (p *RedisProbe) Validate() error {
 	if p.Password != "" && p.PasswordFile != "" {
 		return fmt.Errorf("password_file: %w", secret.ErrBoth)
 	}
-	if p.Databases < 0 {
-		return fmt.Errorf("databases: must not be negative, got %d", p.Databases)
+	if p.Databases < 0 || p.Databases > redisc.MaxDatabases {
+		return fmt.Errorf("databases: %d is not between 0 (the default, 16) and %d", p.Databases, redisc.MaxDatabases)
 	}
 	return p.TLSConfig.Validate()
 }

@@ -124,8 +124,8 @@ func TestRedisModuleConfig(t *testing.T) {
 	}
 	for src, want := range map[string]string{
 		"m:\n  prober: redis\n  redis:\n    password: a\n    password_file: b\n": "redis.password_file: at most one",
-		"m:\n  prober: redis\n  redis:\n    databases: -1\n":                     "line 4: redis.databases:",
-		"m:\n  prober: redis\n  redis:\n    pasword: x\n":                        "field pasword not found",
+		"m:\n  prober: redis\n  redis:\n    databases: -1\n":                     "line 4: m.redis.databases:",
+		"m:\n  prober: redis\n  redis:\n    pasword: x\n":                        "m.redis.pasword: unknown field",
 	} {
 		if _, err := decodeModules(src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", src, err, want)

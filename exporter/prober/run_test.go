@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/golive-ops/golive/internal/testenv"
 )
 
 // gathered indexes a registry's metrics as "name{l1="v1",...}" → value.
@@ -172,5 +174,40 @@ func TestRunDoesNotWaitForStuckProber(t *testing.T) {
 	wantSeries(t, gathered(t, registry), map[string]float64{"probe_success": 0})
 	if !strings.Contains(logs.String(), "did not return by its deadline") {
 		t.Errorf("no warning about the stuck prober in logs:\n%s", logs)
+	}
+}
+
+// A hung Redis or PostgreSQL ends the prober a margin before the answer's
+// deadline, so the answer Run leaves always holds redis_up 0 / pg_up 0, as
+// redis_exporter's and postgres_exporter's do, never just probe_success.
+func TestRunHungServersAnswerWithTheirUpMetric(t *testing.T) {
+	addr := testenv.SilentListener(t)
+	for _, tc := range []struct {
+		module Module
+		up     string
+	}{
+		{Module{Prober: "redis", Timeout: 30 * time.Second}, "redis_up"},
+		{Module{Prober: "postgres", Timeout: 30 * time.Second, Postgres: PostgresProbe{SSLMode: "disable"}}, "pg_up"},
+	} {
+		t.Run(tc.module.Prober, func(t *testing.T) {
+			for range 5 { // the old fault was a race: try it more than once
+				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+				reg := prometheus.NewRegistry()
+				start := time.Now()
+				ok := Run(ctx, addr, tc.module, reg, slog.New(slog.DiscardHandler))
+				took := time.Since(start)
+				cancel()
+				got := gathered(t, reg)
+				if ok || took > 2*time.Second {
+					t.Fatalf("ok = %v after %s, want a failure by the 300ms deadline", ok, took)
+				}
+				if v, has := got[tc.up]; !has || v != 0 {
+					t.Fatalf("%s = %v (present %v) in the answer, want 0: %v", tc.up, v, has, got)
+				}
+				if v, has := got["probe_success"]; !has || v != 0 {
+					t.Fatalf("probe_success = %v (present %v), want 0", v, has)
+				}
+			}
+		})
 	}
 }

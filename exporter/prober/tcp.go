@@ -6,6 +6,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
+	"gopkg.in/yaml.v3"
 	"log/slog"
 	"net"
 	"slices"
@@ -32,22 +34,15 @@ type TCPQueryResponse struct {
 	StartTLS bool   `yaml:"starttls,omitempty"`
 }
 
-// UnmarshalYAML decodes strictly (the func form keeps yaml.v3's
-// KnownFields) and validates, naming the field and its line.
-func (p *TCPProbe) UnmarshalYAML(unmarshal func(any) error) error {
-	var node nodeCapture
-	if err := unmarshal(&node); err != nil {
-		return err
-	}
+// UnmarshalYAML applies the defaults, decodes strictly and validates; the
+// decoder reports Validate's errors at the offending field's line.
+func (p *TCPProbe) UnmarshalYAML(value *yaml.Node) error {
 	*p = TCPProbe{}
 	type tcpSection TCPProbe
-	if err := unmarshal((*tcpSection)(p)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*tcpSection)(p)); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
-		return node.locate("tcp", err)
-	}
-	return nil
+	return p.Validate()
 }
 
 // Validate checks the settings and compiles the expect expressions. Each

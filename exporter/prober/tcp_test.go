@@ -287,11 +287,11 @@ banner:
 		t.Errorf("decoded %+v", tcp)
 	}
 	for src, want := range map[string]string{
-		"m:\n  prober: tcp\n  tcp:\n    query_response:\n      - expect: \"(\"\n":            "line 4: tcp.query_response[0].expect: invalid regular expression",
-		"m:\n  prober: tcp\n  tcp:\n    preferred_ip_protocol: ipx\n":                        "line 4: tcp.preferred_ip_protocol:",
-		"m:\n  prober: tcp\n  tcp:\n    source_ip_address: nope\n":                           "line 4: tcp.source_ip_address:",
+		"m:\n  prober: tcp\n  tcp:\n    query_response:\n      - expect: \"(\"\n":            "line 5: m.tcp.query_response[0].expect: invalid regular expression",
+		"m:\n  prober: tcp\n  tcp:\n    preferred_ip_protocol: ipx\n":                        "line 4: m.tcp.preferred_ip_protocol:",
+		"m:\n  prober: tcp\n  tcp:\n    source_ip_address: nope\n":                           "line 4: m.tcp.source_ip_address:",
 		"m:\n  prober: tcp\n  tcp:\n    tls: true\n    query_response: [{starttls: true}]\n": "tcp.query_response: starttls",
-		"m:\n  prober: tcp\n  tcp:\n    qeury_response: []\n":                                "field qeury_response not found",
+		"m:\n  prober: tcp\n  tcp:\n    qeury_response: []\n":                                "m.tcp.qeury_response: unknown field",
 	} {
 		if _, err := decodeModules(src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want %q", src, err, want)

@@ -83,7 +83,7 @@ func TestEachKindOfMistakeIsNamed(t *testing.T) {
 	for _, c := range []struct {
 		flag, file, want string
 	}{
-		{"--exporter", badExporter, `unknown field "adress"`},
+		{"--exporter", badExporter, "line 3: redis[0].adress: unknown field (did you mean address?)"},
 		{"--receiver", badReceiver, "url_file"},
 		{"--thresholds", badThresholds, "warning_percent"},
 	} {

@@ -57,8 +57,8 @@ batches:
 
 func TestParseInvalidPlans(t *testing.T) {
 	for _, tc := range []struct{ name, plan, want string }{
-		{"unknown key", validHAProxyPlan + "stagse: []\n", `unknown field "stagse"`},
-		{"second document", validHAProxyPlan + "---\ngate: x\n", "only one YAML document"},
+		{"unknown key", validHAProxyPlan + "stagse: []\n", `stagse: unknown field (did you mean stages?)`},
+		{"second document", validHAProxyPlan + "---\ngate: x\n", "a second YAML document starts here"},
 		{"no gate", strings.Replace(validHAProxyPlan, "gate: go-live", "", 1), "gate: required"},
 		{"percent above 100", strings.Replace(validHAProxyPlan, "percent: 100", "percent: 150", 1), "stages[2].percent: 150 is outside 0-100"},
 		{"percent zero", strings.Replace(validHAProxyPlan, "percent: 10,", "percent: 0,", 1), "stages[0].percent: 0 is outside 0-100"},

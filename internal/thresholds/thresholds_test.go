@@ -2,6 +2,7 @@ package thresholds
 
 import (
 	"bytes"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -93,44 +94,67 @@ func TestParseEmptyIsDefault(t *testing.T) {
 	}
 }
 
+// TestParseErrors loads every testdata/invalid-*.yml and compares the
+// whole message, line and path included.
 func TestParseErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, yaml, want string
-	}{
-		{"unknown top key", "hosts: {}\n", "hosts: line 1: unknown key (known keys here: application, backups, exporter, host, jobs, postgres, probes, redis, runbook_url, services, sql_checks)"},
-		{"unknown nested key", "host:\n  cpu:\n    warning: 80\n", "host.cpu.warning: line 3: unknown key (known keys here: critical_percent, dashboard_yellow_percent, for, warning_percent)"},
-		{"repeated key", "host:\n  cpu: {for: 1m}\n  cpu: {for: 2m}\n", "host.cpu: line 3: key repeated"},
-		{"section not a mapping", "host: 3\n", "host: line 1: want a mapping of keys"},
-		{"bad duration", "host:\n  cpu:\n    for: 5 minutes\n", `host.cpu.for: line 3: unknown unit " minutes" in duration "5 minutes"`},
-		{"number expected", "host:\n  cpu:\n    warning_percent: high\n", "host.cpu.warning_percent: line 3: cannot unmarshal !!str `high` into float64"},
-		{"percent above 100", "host:\n  disk:\n    warning_percent: 120\n", "host.disk.warning_percent: 120 is outside 0..100"},
-		{"not a number", "host:\n  cpu:\n    warning_percent: .nan\n", "host.cpu.warning_percent: NaN is outside 0..100"},
-		{"infinite seconds", "probes:\n  slow:\n    warning_seconds: .inf\n", "probes.slow.warning_seconds: +Inf must be a finite number >= 0"},
-		{"negative percent", "postgres:\n  cache_hit_ratio:\n    critical_percent: -1\n", "postgres.cache_hit_ratio.critical_percent: -1 is outside 0..100"},
-		{"warning not below critical", "host:\n  cpu:\n    warning_percent: 90\n    critical_percent: 90\n", "host.cpu: warning_percent (90) must be below critical_percent (90): higher is worse"},
-		{"lower is worse order", "postgres:\n  cache_hit_ratio:\n    warning_percent: 80\n    critical_percent: 90\n", "postgres.cache_hit_ratio: warning_percent (80) must be above critical_percent (90): lower is worse"},
-		{"days order", "probes:\n  certificate:\n    warning_days: 3\n    critical_days: 14\n", "probes.certificate: warning_days (3) must be above critical_days (14): lower is worse"},
-		{"seconds order", "application:\n  latency_p95:\n    warning_seconds: 5\n    critical_seconds: 3\n", "application.latency_p95: warning_seconds (5) must be below critical_seconds (3): higher is worse"},
-		{"age order", "backups:\n  age:\n    warning_age: 2d\n    critical_age: 1d\n", "backups.age: warning_age (2d) must be below critical_age (1d): higher is worse"},
-		{"yellow not below red", "host:\n  cpu:\n    dashboard_yellow_percent: 85\n", "host.cpu.dashboard_yellow_percent: 85 must be below the first alert level (85)"},
-		{"unknown severity", "application:\n  down:\n    severity: page\n", `application.down.severity: line 3: unknown severity "page" (want emergency, critical, warning or info)`},
-		{"short window", "redis:\n  rejected_connections:\n    window: 30s\n", "redis.rejected_connections.window: 30s is shorter than 1m; counters need a window of several scrapes"},
-		{"bad regexp", "jobs:\n  host: \"node(\"\n", `jobs.host: invalid regular expression "node(": error parsing regexp: missing closing ): ` + "`^(?:node()$`"},
-		{"empty job", "jobs:\n  redis: \"\"\n", "jobs.redis: must not be empty"},
-		{"bad label", "application:\n  status_label: status-code\n", `application.status_label: "status-code" is not a valid Prometheus label name`},
-		{"runbook without %s", "runbook_url: https://example.com/runbooks\n", `runbook_url: "https://example.com/runbooks" must contain %s exactly once (it is replaced by the alert name) and no other %`},
-		{"runbook not absolute", "runbook_url: /runbooks/%s\n", `runbook_url: "/runbooks/%s" is not an absolute http(s) URL`},
-		{"bad YAML", "host: [\n", "parse YAML: yaml: line 1: did not find expected node content"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.yaml))
+	tests := []struct{ file, want string }{
+		{"invalid-unknown-top-key.yml", "line 1: hosts: unknown field (did you mean host?)"},
+		{"invalid-unknown-nested-key.yml", "line 3: host.cpu.warning: unknown field"},
+		{"invalid-repeated-key.yml", "line 3: host.cpu: is defined twice (first at line 2)"},
+		{"invalid-section-not-a-mapping.yml", "line 1: host: must be a mapping of keys to values, not a single value"},
+		{"invalid-bad-duration.yml", "line 3: host.cpu.for: \"5 minutes\" is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w"},
+		{"invalid-number-expected.yml", "line 3: host.cpu.warning_percent: \"high\" is not a number"},
+		{"invalid-percent-above-100.yml", "line 3: host.disk.warning_percent: 120 is outside 0..100"},
+		{"invalid-not-a-number.yml", "line 3: host.cpu.warning_percent: NaN is outside 0..100"},
+		{"invalid-infinite-seconds.yml", "line 3: probes.slow.warning_seconds: +Inf must be a finite number >= 0"},
+		{"invalid-negative-percent.yml", "line 3: postgres.cache_hit_ratio.critical_percent: -1 is outside 0..100"},
+		{"invalid-warning-not-below-critical.yml", "line 2: host.cpu: warning_percent (90) must be below critical_percent (90): higher is worse"},
+		{"invalid-lower-is-worse-order.yml", "line 2: postgres.cache_hit_ratio: warning_percent (80) must be above critical_percent (90): lower is worse"},
+		{"invalid-days-order.yml", "line 2: probes.certificate: warning_days (3) must be above critical_days (14): lower is worse"},
+		{"invalid-seconds-order.yml", "line 2: application.latency_p95: warning_seconds (5) must be below critical_seconds (3): higher is worse"},
+		{"invalid-age-order.yml", "line 2: backups.age: warning_age (2d) must be below critical_age (1d): higher is worse"},
+		{"invalid-yellow-not-below-red.yml", "line 3: host.cpu.dashboard_yellow_percent: 85 must be below the first alert level (85)"},
+		{"invalid-unknown-severity.yml", "line 3: application.down.severity: unknown severity \"page\" (want emergency, critical, warning or info)"},
+		{"invalid-short-window.yml", "line 3: redis.rejected_connections.window: 30s is shorter than 1m; counters need a window of several scrapes"},
+		{"invalid-bad-regexp.yml", "line 2: jobs.host: invalid regular expression \"node(\": error parsing regexp: missing closing ): `^(?:node()$`"},
+		{"invalid-empty-job.yml", "line 2: jobs.redis: must not be empty"},
+		{"invalid-bad-label.yml", "line 2: application.status_label: \"status-code\" is not a valid Prometheus label name"},
+		{"invalid-runbook-without-placeholder.yml", "line 1: runbook_url: \"https://example.com/runbooks\" must contain %s exactly once (it is replaced by the alert name) and no other %"},
+		{"invalid-runbook-not-absolute.yml", "line 1: runbook_url: \"/runbooks/%s\" is not an absolute http(s) URL"},
+		{"invalid-yaml-syntax.yml", "line 1: invalid YAML: did not find expected node content"},
+		{"invalid-repeated-section.yml", "line 3: host: is defined twice (first at line 1)"},
+		{"invalid-repeated-leaf.yml", "line 4: host.cpu.warning_percent: is defined twice (first at line 3)"},
+		{"invalid-second-document.yml", "line 3: a second YAML document starts here: a config file holds exactly one"},
+	}
+	listed := map[string]bool{}
+	for _, tc := range tests {
+		listed[tc.file] = true
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tc.file)
+			_, err := Load(path)
 			if err == nil {
-				t.Fatalf("Parse succeeded, want error %q", tc.want)
+				t.Fatalf("Load succeeded, want error %q", tc.want)
 			}
-			if err.Error() != tc.want {
-				t.Errorf("error =\n  %s\nwant\n  %s", err, tc.want)
+			if want := path + ": " + tc.want; err.Error() != want {
+				t.Errorf("error =\n  %s\nwant\n  %s", err, want)
 			}
 		})
+	}
+	files, err := filepath.Glob("testdata/invalid-*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !listed[filepath.Base(f)] {
+			t.Errorf("%s has no expected error in the table", f)
+		}
+	}
+}
+
+func TestParseRefusesHugeValues(t *testing.T) {
+	_, err := Parse([]byte("jobs:\n  host: " + strings.Repeat("n", 1<<20) + "\n"))
+	if want := "line 2: jobs.host: the value is 1048576 bytes long, more than the 65536 allowed"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }
 

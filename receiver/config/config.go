@@ -4,7 +4,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/yamlx"
+	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/remediate"
@@ -44,6 +44,8 @@ type Config struct {
 	UI uiconfig.Config `yaml:"ui"`
 	// Retention deletes old payloads, occurrences and closed incidents.
 	Retention retention.Config `yaml:"retention"`
+	// Gate is the prometheus: and gates: sections (rollout gates).
+	Gate gate.Section `yaml:",inline"`
 }
 
 // Storage selects exactly one backend; neither means SQLite at
@@ -232,31 +234,53 @@ func RunbookRules() []Rule {
 	}
 }
 
-// Load reads, decodes, validates and resolves secrets of a config file.
-// Relative *_file paths are relative to the file's directory.
+// Load reads, decodes and validates a config file, and checks that its
+// *_file secrets can be read (so that a start, a reload and check-config
+// refuse the same files, with the line of the offending field). Relative
+// *_file paths are relative to the file's directory.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, err := Parse(b)
+	c, doc, err := parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c.setDirectory(filepath.Dir(path))
+	if _, err := c.ResolveSecrets(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, doc.Locate(err))
+	}
 	return c, nil
 }
 
-// Parse decodes and validates YAML (unknown fields are errors).
+// Parse decodes and validates YAML with golive's strict decoder
+// (internal/yamlx): unknown or repeated keys, a second document, oversized
+// values and wrong types are refused, and every error reads
+// "line N: path: problem". Durations take Prometheus's syntax (30s, 5m, 1d,
+// 1w).
+//
+// A package that adds a section gives it a field in Config; its
+// UnmarshalYAML (yamlx.DecodeStrict, then its own checks, errors led by the
+// field path within the section) is located by the decoder.
 func Parse(b []byte) (*Config, error) {
+	c, _, err := parse(b)
+	return c, err
+}
+
+func parse(b []byte) (*Config, *yamlx.Document, error) {
+	doc, err := yamlx.Parse(b)
+	if err != nil {
+		return nil, nil, err
+	}
 	c := Default()
-	if err := yamlx.Strict(bytes.NewReader(b), &c); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	if err := doc.Decode(&c); err != nil {
+		return nil, nil, err
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, nil, doc.Locate(err)
 	}
-	return &c, nil
+	return &c, doc, nil
 }
 
 func (c *Config) setDirectory(dir string) {
@@ -275,6 +299,7 @@ func (c *Config) setDirectory(dir string) {
 	c.Notify.RelativeTo(dir)
 	c.Remediation.RelativeTo(dir)
 	c.UI.RelativeTo(dir)
+	c.Gate.RelativeTo(dir)
 }
 
 // Secrets are the resolved credentials.

@@ -16,7 +16,7 @@ import (
 // when no storage is configured). Errors name the field.
 func (c *Config) Validate() error {
 	for _, check := range []func() error{c.validateStorage, c.validateWebhook, c.validateAuth,
-		c.validateIncidents, c.validateGrading, c.validateSLA, c.validateOnCall, c.validateRemediation} {
+		c.validateIncidents, c.validateGrading, c.validateSLA, c.validateOnCall, c.Gate.Validate, c.validateRemediation} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -40,8 +40,8 @@ func (c *Config) validateStorage() error {
 		if p.DSN == "" && p.DSNFile == "" {
 			return errors.New("storage.postgres: dsn_file (or dsn) is required")
 		}
-		if p.MaxConns < 0 {
-			return fmt.Errorf("storage.postgres.max_conns: %d is negative", p.MaxConns)
+		if p.MaxConns < 0 || p.MaxConns > MaxConns {
+			return fmt.Errorf("storage.postgres.max_conns: %d is not between 0 (the default) and %d", p.MaxConns, MaxConns)
 		}
 	case s.SQLite == nil:
 		s.SQLite = &SQLite{Path: DefaultPath}
@@ -51,8 +51,20 @@ func (c *Config) validateStorage() error {
 	return nil
 }
 
+// Upper bounds of the sizes a config can set: far above any real use, low
+// enough that a typo cannot make one webhook cost gigabytes.
+const (
+	MaxBodyBytes  = 256 << 20
+	MaxAlerts     = 1_000_000
+	MaxLabels     = 10_000
+	MaxValueBytes = 1 << 20
+	// MaxInFlightBytes bounds webhook.max_in_flight_bytes.
+	MaxInFlightBytes = 4 << 30
+	MaxConns         = 1000
+)
+
 // reservedPaths are routes the webhook path must not shadow.
-var reservedPaths = []string{"/metrics", "/-/", "/api/v1/incidents", "/ui"}
+var reservedPaths = []string{"/metrics", "/-/", "/api/v1/incidents", "/api/v1/gates", "/ui"}
 
 func (c *Config) validateWebhook() error {
 	w := c.Webhook
@@ -66,12 +78,22 @@ func (c *Config) validateWebhook() error {
 			}
 		}
 	}
-	for name, v := range map[string]int64{"max_body_bytes": w.MaxBodyBytes, "max_alerts": int64(w.MaxAlerts),
-		"max_labels": int64(w.MaxLabels), "max_value_bytes": int64(w.MaxValueBytes), "max_future_skew": int64(w.MaxFutureSkew),
-		"max_in_flight_bytes": w.MaxInFlightBytes} {
-		if v <= 0 {
-			return fmt.Errorf("webhook.%s: must be positive", name)
+	for _, l := range []struct {
+		name   string
+		v, max int64
+	}{
+		{"max_body_bytes", w.MaxBodyBytes, MaxBodyBytes},
+		{"max_alerts", int64(w.MaxAlerts), MaxAlerts},
+		{"max_labels", int64(w.MaxLabels), MaxLabels},
+		{"max_value_bytes", int64(w.MaxValueBytes), MaxValueBytes},
+		{"max_in_flight_bytes", w.MaxInFlightBytes, MaxInFlightBytes},
+	} {
+		if l.v <= 0 || l.v > l.max {
+			return fmt.Errorf("webhook.%s: %d is not between 1 and %d", l.name, l.v, l.max)
 		}
+	}
+	if w.MaxFutureSkew <= 0 {
+		return errors.New("webhook.max_future_skew: must be positive")
 	}
 	return nil
 }
@@ -81,11 +103,11 @@ func (c *Config) validateAuth() error {
 	hasCreds := a.BearerToken != "" || a.BearerTokenFile != "" || a.BasicAuth != nil
 	switch {
 	case a.BearerToken != "" && a.BearerTokenFile != "":
-		return errors.New("auth: set bearer_token or bearer_token_file, not both")
+		return errors.New("auth.bearer_token_file: set bearer_token or bearer_token_file, not both")
 	case a.BasicAuth != nil && a.BasicAuth.Username == "":
 		return errors.New("auth.basic_auth.username: required")
 	case a.BasicAuth != nil && a.BasicAuth.Password != "" && a.BasicAuth.PasswordFile != "":
-		return errors.New("auth.basic_auth: set password or password_file, not both")
+		return errors.New("auth.basic_auth.password_file: set password or password_file, not both")
 	case a.BasicAuth != nil && a.BasicAuth.Password == "" && a.BasicAuth.PasswordFile == "":
 		return errors.New("auth.basic_auth: password_file (or password) is required")
 	case a.Disabled && (hasCreds || a.InsecureAllowUnauthenticatedLoopback):
@@ -147,21 +169,21 @@ func (c *Config) validateGrading() error {
 		case seen[r.Name]:
 			return fmt.Errorf("%s.name: %q is used twice", field, r.Name)
 		case !r.Priority.Valid():
-			return fmt.Errorf("%s (%s).priority: %q is not one of P0, P1, P2, P3", field, r.Name, r.Priority)
+			return fmt.Errorf("%s.priority: %q is not one of P0, P1, P2, P3", field, r.Priority)
 		case len(r.Matchers) == 0:
-			return fmt.Errorf("%s (%s).matchers: at least one is required", field, r.Name)
+			return fmt.Errorf("%s.matchers: at least one is required", field)
 		}
 		seen[r.Name] = true
 		if _, err := r.ParsedMatchers(); err != nil {
-			return fmt.Errorf("%s (%s).%w", field, r.Name, err)
+			return fmt.Errorf("%s.%w", field, err)
 		}
 		if v := r.Value; v != nil {
 			if !ops[v.Op] {
-				return fmt.Errorf("%s (%s).value.op: %q is not one of > >= < <= == !=", field, r.Name, v.Op)
+				return fmt.Errorf("%s.value.op: %q is not one of > >= < <= == !=", field, v.Op)
 			}
 			if v.From != "" {
 				if err := checkValueSource(v.From); err != nil {
-					return fmt.Errorf("%s (%s).value.from: %w", field, r.Name, err)
+					return fmt.Errorf("%s.value.from: %w", field, err)
 				}
 			}
 		}
@@ -249,10 +271,10 @@ func (b BusinessHours) Parse() (Week, error) {
 	if len(b.Days) == 0 {
 		return w, errors.New("days: at least one day is required")
 	}
-	for _, d := range b.Days {
+	for i, d := range b.Days {
 		wd, ok := weekdays[strings.ToLower(d)]
 		if !ok {
-			return w, fmt.Errorf("days: %q is not one of mon, tue, wed, thu, fri, sat, sun", d)
+			return w, fmt.Errorf("days[%d]: %q is not one of mon, tue, wed, thu, fri, sat, sun", i, d)
 		}
 		w.Days[wd] = true
 	}

@@ -114,36 +114,36 @@ func (c *Config) Validate() error {
 	seen := map[string]bool{}
 	for i, ch := range c.Channels {
 		if ch.Name == "" {
-			return fmt.Errorf("notify.channels[%d]: name is required", i)
+			return fmt.Errorf("channels[%d].name: is required", i)
 		}
 		if seen[ch.Name] {
-			return fmt.Errorf("notify.channels[%d]: duplicate channel name %q", i, ch.Name)
+			return fmt.Errorf("channels[%d].name: duplicate channel name %q", i, ch.Name)
 		}
 		seen[ch.Name] = true
 		if err := ch.validate(); err != nil {
-			return fmt.Errorf("notify.channels[%d] (%s): %w", i, ch.Name, err)
+			return yamlx.Prefix(fmt.Sprintf("channels[%d]", i), err)
 		}
 	}
 	for i, r := range c.Routes {
 		if len(r.Priorities) == 0 {
-			return fmt.Errorf("notify.routes[%d]: priorities is required (P0, P1, P2, P3)", i)
+			return fmt.Errorf("routes[%d].priorities: is required (P0, P1, P2, P3)", i)
 		}
-		for _, p := range r.Priorities {
+		for j, p := range r.Priorities {
 			if !slices.Contains(priorities, p) {
-				return fmt.Errorf("notify.routes[%d]: priority %q is not one of P0, P1, P2, P3", i, p)
+				return fmt.Errorf("routes[%d].priorities[%d]: priority %q is not one of P0, P1, P2, P3", i, j, p)
 			}
 		}
-		for _, e := range r.Events {
+		for j, e := range r.Events {
 			if !slices.Contains(events, e) {
-				return fmt.Errorf("notify.routes[%d]: event %q is not one of %v", i, e, events)
+				return fmt.Errorf("routes[%d].events[%d]: event %q is not one of %v", i, j, e, events)
 			}
 		}
 		if len(r.Channels) == 0 {
-			return fmt.Errorf("notify.routes[%d]: channels is required", i)
+			return fmt.Errorf("routes[%d].channels: is required", i)
 		}
-		for _, name := range r.Channels {
+		for j, name := range r.Channels {
 			if !seen[name] {
-				return fmt.Errorf("notify.routes[%d]: channel %q is not defined in notify.channels", i, name)
+				return fmt.Errorf("routes[%d].channels[%d]: channel %q is not defined in notify.channels", i, j, name)
 			}
 		}
 	}
@@ -161,7 +161,7 @@ func (ch *ChannelConfig) validate() error {
 		return errors.New("exactly one of slack, email, webhook must be set")
 	}
 	if ch.Timeout < 0 {
-		return errors.New("timeout must not be negative")
+		return errors.New("timeout: must not be negative")
 	}
 	if _, err := NewTemplate(ch.Title, ch.Text); err != nil {
 		return err
@@ -169,38 +169,38 @@ func (ch *ChannelConfig) validate() error {
 	switch {
 	case ch.Slack != nil:
 		if ch.Slack.URL == "" && ch.Slack.URLFile == "" {
-			return errors.New("slack: url or url_file is required")
+			return errors.New("slack.url: url or url_file is required")
 		}
 		if ch.Slack.URL != "" && ch.Slack.URLFile != "" {
-			return errors.New("slack: at most one of url and url_file")
+			return errors.New("slack.url_file: at most one of url and url_file")
 		}
 		if ch.Slack.URL != "" {
 			if _, err := parseHTTPURL(ch.Slack.URL.Value()); err != nil {
-				return fmt.Errorf("slack: url: %w", err)
+				return fmt.Errorf("slack.url: %w", err)
 			}
 		}
 	case ch.Email != nil:
 		e := ch.Email
 		if _, port, err := net.SplitHostPort(e.Smarthost); err != nil || port == "" {
-			return fmt.Errorf("email: smarthost %q must be host:port", e.Smarthost)
+			return fmt.Errorf("email.smarthost: %q must be host:port", e.Smarthost)
 		}
 		if _, err := mail.ParseAddress(e.From); err != nil {
-			return fmt.Errorf("email: from %q: %w", e.From, err)
+			return fmt.Errorf("email.from: %q: %w", e.From, err)
 		}
 		if len(e.To) == 0 {
-			return errors.New("email: to needs at least one address")
+			return errors.New("email.to: needs at least one address")
 		}
-		for _, a := range e.To {
+		for i, a := range e.To {
 			if _, err := mail.ParseAddress(a); err != nil {
-				return fmt.Errorf("email: to %q: %w", a, err)
+				return fmt.Errorf("email.to[%d]: %q: %w", i, a, err)
 			}
 		}
 		if e.Password != "" && e.PasswordFile != "" {
-			return errors.New("email: at most one of auth_password and auth_password_file")
+			return errors.New("email.auth_password_file: at most one of auth_password and auth_password_file")
 		}
 	case ch.Webhook != nil:
 		if _, err := parseHTTPURL(ch.Webhook.URL); err != nil {
-			return fmt.Errorf("webhook: url: %w", err)
+			return fmt.Errorf("webhook.url: %w", err)
 		}
 		w := ch.Webhook
 		if (w.BearerToken != "" || w.BearerTokenFile != "") && w.Username != "" {

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"io"
 	"math/big"
 	"net"
@@ -385,13 +386,13 @@ func TestConfigValidation(t *testing.T) {
 	cases := map[string]string{
 		"channels: [{name: a}]": "exactly one of slack, email, webhook",
 		"channels: [{name: a, slack: {url: 'http://x/y'}}, {name: a, slack: {url: 'http://x/y'}}]":                       "duplicate channel name",
-		"channels: [{slack: {url: 'http://x/y'}}]":                                                                       "name is required",
+		"channels: [{slack: {url: 'http://x/y'}}]":                                                                       "line 1: channels[0].name: is required",
 		"channels: [{name: a, slack: {}}]":                                                                               "url or url_file is required",
 		"channels: [{name: a, slack: {url: 'ftp://x/SECRETPATH'}}]":                                                      "absolute http or https URL",
 		"channels: [{name: a, email: {smarthost: 'mail', from: a@b.c, to: [d@e.f]}}]":                                    "must be host:port",
 		"channels: [{name: a, email: {smarthost: 'mail:25', from: 'not an address', to: [d@e.f]}}]":                      "from",
-		"channels: [{name: a, email: {smarthost: 'mail:25', from: a@b.c}}]":                                              "to needs at least one",
-		"channels: [{name: a, webhook: {url: 'http://x', title: '{{ .Nope'}}]":                                           `unknown field "title"`,
+		"channels: [{name: a, email: {smarthost: 'mail:25', from: a@b.c}}]":                                              "email.to: needs at least one",
+		"channels: [{name: a, webhook: {url: 'http://x', title: '{{ .Nope'}}]":                                           "line 1: channels[0].webhook.title: unknown field",
 		"channels: [{name: a, title: '{{ .Nope', webhook: {url: 'http://x'}}]":                                           "title template",
 		"channels: [{name: a, webhook: {url: 'http://x'}}]\nroutes: [{priorities: [P5], channels: [a]}]":                 "priority \"P5\"",
 		"channels: [{name: a, webhook: {url: 'http://x'}}]\nroutes: [{priorities: [P0], channels: [b]}]":                 "channel \"b\" is not defined",
@@ -399,9 +400,7 @@ func TestConfigValidation(t *testing.T) {
 	}
 	for in, want := range cases {
 		var cfg Config
-		dec := yaml.NewDecoder(strings.NewReader(in))
-		dec.KnownFields(true)
-		err := dec.Decode(&cfg)
+		err := yamlx.Unmarshal([]byte(in), &cfg)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s\n  err = %v, want it to contain %q", in, err, want)
 		}

@@ -8,6 +8,7 @@ package oncall
 import (
 	"errors"
 	"fmt"
+	"github.com/prometheus/common/model"
 	"strings"
 	"time"
 
@@ -96,30 +97,30 @@ func (s *Schedule) UnmarshalYAML(value *yaml.Node) error {
 
 func (s *Schedule) init() error {
 	if s.Name == "" {
-		return errors.New("schedule: name is required")
+		return errors.New("name: is required")
 	}
 	if s.TimeZone == "" {
 		s.TimeZone = "UTC"
 	}
 	loc, err := time.LoadLocation(s.TimeZone)
 	if err != nil {
-		return fmt.Errorf("schedule %q: timezone: %w", s.Name, err)
+		return fmt.Errorf("timezone: %w", err)
 	}
 	s.loc = loc
 	if len(s.Shifts) == 0 && len(s.Overrides) == 0 {
-		return fmt.Errorf("schedule %q: needs at least one shift", s.Name)
+		return errors.New("shifts: at least one shift (or override) is required")
 	}
 	for i := range s.Shifts {
 		if err := s.Shifts[i].init(loc); err != nil {
-			return fmt.Errorf("schedule %q: shifts[%d]: %w", s.Name, i, err)
+			return fmt.Errorf("shifts[%d].%w", i, err)
 		}
 	}
 	for i, o := range s.Overrides {
 		if o.Who == "" {
-			return fmt.Errorf("schedule %q: overrides[%d]: who is required", s.Name, i)
+			return fmt.Errorf("overrides[%d].who: is required", i)
 		}
 		if !o.End.After(o.Start) {
-			return fmt.Errorf("schedule %q: overrides[%d]: end must be after start", s.Name, i)
+			return fmt.Errorf("overrides[%d].end: must be after start", i)
 		}
 	}
 	return nil
@@ -127,17 +128,17 @@ func (s *Schedule) init() error {
 
 func (sh *Shift) init(loc *time.Location) error {
 	if sh.Name == "" {
-		return errors.New("name is required")
+		return errors.New("name: is required")
 	}
 	if sh.Start == sh.End {
-		return fmt.Errorf("shift %q: start and end are equal; use 00:00-24:00 for all day", sh.Name)
+		return errors.New("end: equals start; use 00:00-24:00 for all day")
 	}
 	r := &sh.Rotation
 	if len(r.People) == 0 {
-		return fmt.Errorf("shift %q: rotation.people must name at least one person", sh.Name)
+		return errors.New("rotation.people: must name at least one person")
 	}
 	if r.Every < 0 || (r.Every > 0 && r.Every < time.Hour) {
-		return fmt.Errorf("shift %q: rotation.every must be at least 1h", sh.Name)
+		return fmt.Errorf("rotation.every: %s is shorter than 1h", model.Duration(r.Every))
 	}
 	if r.Every == 0 {
 		r.Every = 7 * 24 * time.Hour
@@ -152,7 +153,7 @@ func (sh *Shift) init(loc *time.Location) error {
 		a, err = time.ParseInLocation("2006-01-02", r.Anchor, loc)
 	}
 	if err != nil {
-		return fmt.Errorf("shift %q: rotation.anchor %q: want YYYY-MM-DD or YYYY-MM-DDTHH:MM", sh.Name, r.Anchor)
+		return fmt.Errorf("rotation.anchor: %q is not YYYY-MM-DD or YYYY-MM-DDTHH:MM", r.Anchor)
 	}
 	r.anchor = a
 	return nil
@@ -244,12 +245,12 @@ func (c ClockTime) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, 
 // UnmarshalYAML parses "HH:MM".
 func (c *ClockTime) UnmarshalYAML(value *yaml.Node) error {
 	var s string
-	if err := value.Decode(&s); err != nil {
+	if err := yamlx.DecodeStrict(value, &s); err != nil {
 		return err
 	}
 	var h, m int
 	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || len(s) != 5 || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
-		return fmt.Errorf("line %d: time of day %q: want HH:MM between 00:00 and 24:00", value.Line, s)
+		return yamlx.Errorf(value, "", "%q is not a time of day HH:MM between 00:00 and 24:00", s)
 	}
 	*c = ClockTime(h*60 + m)
 	return nil
@@ -264,7 +265,7 @@ type Weekday time.Weekday
 // UnmarshalYAML parses a day name.
 func (w *Weekday) UnmarshalYAML(value *yaml.Node) error {
 	var s string
-	if err := value.Decode(&s); err != nil {
+	if err := yamlx.DecodeStrict(value, &s); err != nil {
 		return err
 	}
 	s = strings.ToLower(s)
@@ -275,5 +276,5 @@ func (w *Weekday) UnmarshalYAML(value *yaml.Node) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("line %d: day %q: want mon, tue, wed, thu, fri, sat or sun", value.Line, s)
+	return yamlx.Errorf(value, "", "%q is not one of mon, tue, wed, thu, fri, sat, sun", s)
 }

@@ -130,11 +130,11 @@ func TestInvalidSchedules(t *testing.T) {
 	cases := map[string]string{
 		"name: x\ntimezone: Mars/Base\nshifts: [{name: d, start: '09:00', end: '18:00', rotation: {people: [a]}}]": "timezone",
 		"name: x\nshifts: [{name: d, start: '9am', end: '18:00', rotation: {people: [a]}}]":                        "time of day",
-		"name: x\nshifts: [{name: d, start: '09:00', end: '09:00', rotation: {people: [a]}}]":                      "start and end are equal",
+		"name: x\nshifts: [{name: d, start: '09:00', end: '09:00', rotation: {people: [a]}}]":                      "end: equals start",
 		"name: x\nshifts: [{name: d, start: '09:00', end: '18:00', rotation: {people: []}}]":                       "rotation.people",
-		"name: x\nshifts: [{name: d, start: '09:00', end: '18:00', days: [funday], rotation: {people: [a]}}]":      "day \"funday\"",
-		"name: x\nshifts: [{name: d, start: '09:00', end: '18:00', rotation: {people: [a], every: 1m}}]":           "at least 1h",
-		"shifts: [{name: d, start: '09:00', end: '18:00', rotation: {people: [a]}}]":                               "name is required",
+		"name: x\nshifts: [{name: d, start: '09:00', end: '18:00', days: [funday], rotation: {people: [a]}}]":      `"funday" is not one of mon`,
+		"name: x\nshifts: [{name: d, start: '09:00', end: '18:00', rotation: {people: [a], every: 1m}}]":           "rotation.every: 1m is shorter than 1h",
+		"shifts: [{name: d, start: '09:00', end: '18:00', rotation: {people: [a]}}]":                               "name: is required",
 	}
 	for in, want := range cases {
 		var s Schedule

@@ -38,7 +38,7 @@ remediation:
       when: {priorities: [P0]}
       kind: exec
       exec: {argv: [/bin/true], timeuot: 5s}
-      cooldown: 1m`, `unknown field "timeuot"`},
+      cooldown: 1m`, "line 8: remediation.actions[0].exec.timeuot: unknown field (did you mean timeout?)"},
 		"unknown action key": {`
 remediation:
   actions:
@@ -46,7 +46,7 @@ remediation:
       when: {priorities: [P0]}
       kind: exec
       exec: {argv: [/bin/true]}
-      cooldwn: 1m`, `unknown field "cooldwn"`},
+      cooldwn: 1m`, "line 9: remediation.actions[0].cooldwn: unknown field (did you mean cooldown?)"},
 		"substitution without allow-list": {`
 remediation:
   actions:

@@ -107,7 +107,7 @@ func TestConfig(t *testing.T) {
 		"retention: {occurrences: 1h}": "retention.occurrences: 1h is shorter than 1d",
 		"retention: {batch_size: 0}":   "retention.batch_size: 0 is not between 1 and 10000",
 		"retention: {interval: 0s}":    "retention.interval: must be positive",
-		"retention: {webhook: 1d}":     `unknown field "webhook"`,
+		"retention: {webhook: 1d}":     `webhook: unknown field (did you mean webhooks?)`,
 	} {
 		err := yaml.Unmarshal([]byte(in), &c)
 		if err == nil || !strings.Contains(err.Error(), want) {

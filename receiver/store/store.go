@@ -72,6 +72,8 @@ type Store interface {
 	// Jobs and Remediations are in jobs.go and remediations.go.
 	Jobs
 	Remediations
+	// Gates keeps rollout gate decisions (gates.go).
+	Gates
 
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error

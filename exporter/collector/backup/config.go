@@ -3,6 +3,7 @@ package backup
 import (
 	"errors"
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"path/filepath"
 
 	"gopkg.in/yaml.v3"
@@ -41,7 +42,7 @@ type Checksum struct {
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 	*c = Config{}
 	type plain Config
-	if err := value.Decode((*plain)(c)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
 		return err
 	}
 	return c.validate()

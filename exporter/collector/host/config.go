@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"regexp"
 	"slices"
 	"time"
@@ -151,7 +152,7 @@ var Default = Config{
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 	*c = Default
 	type plain Config
-	if err := value.Decode((*plain)(c)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
 		return err
 	}
 	return c.Validate()

@@ -102,7 +102,7 @@ func TestConfigDecoding(t *testing.T) {
 		{name: "max_conns", yaml: "name: a\nhost: h\nmax_conns: 0", wantErr: "max_conns 0 is out of range"},
 		{name: "password twice", yaml: "name: a\nhost: h\npassword: x\npassword_file: " + pwFile, wantErr: "password and password_file"},
 		{name: "missing password_file", yaml: "name: a\nhost: h\npassword_file: " + filepath.Join(dir, "nope"), wantErr: "password_file:"},
-		{name: "unknown field", yaml: "name: a\nhost: h\npasword_file: x", wantErr: `unknown field "pasword_file"`},
+		{name: "unknown field", yaml: "name: a\nhost: h\npasword_file: x", wantErr: `line 3: pasword_file: unknown field`},
 		{name: "bad duration", yaml: "name: a\nhost: h\ntimeout: soon", wantErr: "soon"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

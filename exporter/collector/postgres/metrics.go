@@ -52,6 +52,7 @@ type descs struct {
 	replicationCurrentLSNBytes, replicationDiff *prometheus.Desc
 	statDatabase                                []*prometheus.Desc // parallel to statDatabaseColumns
 	activeTime                                  *prometheus.Desc
+	stats                                       statsDescs
 }
 
 func newDescs(constLabels prometheus.Labels) *descs {
@@ -73,6 +74,7 @@ func newDescs(constLabels prometheus.Labels) *descs {
 		replicationDiff:            d("pg_stat_replication_pg_wal_lsn_diff", "Lag in bytes between master and slave", "application_name", "client_addr", "state"),
 		activeTime:                 d("pg_stat_database_"+activeTimeColumn.name, activeTimeColumn.help, "datid", "datname"),
 	}
+	ds.stats = newStatsDescs(d)
 	for _, c := range statDatabaseColumns {
 		ds.statDatabase = append(ds.statDatabase, d("pg_stat_database_"+c.name, c.help, "datid", "datname"))
 	}

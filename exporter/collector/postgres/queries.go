@@ -33,22 +33,41 @@ type query struct {
 // queriesFor returns the statements for a server of the given major version.
 // PostgreSQL 10 or later is required (pg_wal_* function names).
 func queriesFor(major int) []query {
-	statDatabase := query{name: "golive_pg_stat_database", sql: statDatabaseSQL(false), emit: (*scraper).emitStatDatabase}
-	if major >= 14 {
-		statDatabase = query{name: "golive_pg_stat_database_14", sql: statDatabaseSQL(true), emit: (*scraper).emitStatDatabase}
-	}
 	return []query{
-		{name: "golive_pg_instance", sql: instanceSQL, emit: (*scraper).emitInstance},
-		statDatabase,
+		{name: fmt.Sprintf("golive_pg_instance_%d", serverStatsLayout(major)), sql: instanceSQL + serverStatsSQL(major), emit: instanceEmitter(major)},
+		{name: fmt.Sprintf("golive_pg_stat_database_%d", statDatabaseLayout(major)), sql: statDatabaseSQL(major), emit: statDatabaseEmitter(major)},
 		{name: "golive_pg_database", sql: databaseSQL, args: (*scraper).databaseArgs, emit: (*scraper).emitDatabase},
 		{name: "golive_pg_stat_activity", sql: activitySQL, emit: (*scraper).emitActivity},
+		{name: "golive_pg_locks", sql: locksSQL, emit: (*scraper).emitLocks},
 		{name: "golive_pg_settings_since", sql: settingsSQL, args: (*scraper).settingsArgs, emit: (*scraper).emitSettings},
 		{name: "golive_pg_stat_replication", sql: replicationSQL, emit: (*scraper).emitReplication},
 	}
 }
 
+// statDatabaseLayout and serverStatsLayout name the column sets a major
+// version has, so that each set gets its own prepared statement name.
+func statDatabaseLayout(major int) int {
+	switch {
+	case major >= 16:
+		return 16 // + confl_active_logicalslot
+	case major >= 14:
+		return 14 // + active_time
+	default:
+		return 10
+	}
+}
+
+func serverStatsLayout(major int) int {
+	if major >= 17 {
+		return 17 // checkpointer columns in pg_stat_checkpointer
+	}
+	return 10
+}
+
 // instanceSQL reads the one-row facts: version, role, replication lag (as
 // postgres_exporter's pg_replication collector computes it) and start time.
+// The server-wide statistics views (serverStatsSQL) complete the row: one
+// statement less per scrape, which the server feels more than the columns.
 const instanceSQL = `SELECT version(),
   pg_is_in_recovery(),
   (CASE WHEN NOT pg_is_in_recovery() THEN 0
@@ -58,23 +77,52 @@ const instanceSQL = `SELECT version(),
   COALESCE(GREATEST(0, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))), 0)::float8,
   EXTRACT(EPOCH FROM pg_postmaster_start_time())::float8`
 
-func statDatabaseSQL(activeTime bool) string {
-	cols := make([]string, 0, len(statDatabaseColumns)+1)
+// instanceColumns is how many columns instanceSQL has.
+const instanceColumns = 5
+
+// instanceEmitter returns the emitter for instanceSQL+serverStatsSQL(major).
+func instanceEmitter(major int) func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error {
+	return func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error {
+		if !rr.NextRow() {
+			return fmt.Errorf("instance query returned no row")
+		}
+		v := rr.Values()
+		if len(v) < instanceColumns {
+			return fmt.Errorf("instance query returned %d columns", len(v))
+		}
+		s.emitInstance(v[:instanceColumns], ch)
+		return s.emitServerStats(major, v[instanceColumns:], ch)
+	}
+}
+
+// statDatabaseSQL reads pg_stat_database joined with
+// pg_stat_database_conflicts (one statement for both views): the
+// statDatabaseColumns, active_time from PostgreSQL 14 on, then the
+// conflictColumns and, from 16 on, confl_active_logicalslot.
+func statDatabaseSQL(major int) string {
+	cols := make([]string, 0, len(statDatabaseColumns)+len(conflictColumns)+2)
 	for _, c := range statDatabaseColumns {
 		switch c.name {
 		case "stats_reset":
 			// Whole seconds, 0 when never reset, as postgres_exporter reports it.
-			cols = append(cols, "COALESCE(floor(EXTRACT(EPOCH FROM stats_reset)), 0)::float8")
+			cols = append(cols, "COALESCE(floor(EXTRACT(EPOCH FROM d.stats_reset)), 0)::float8")
 		default:
-			cols = append(cols, c.name)
+			cols = append(cols, "d."+c.name)
 		}
 	}
-	if activeTime {
-		cols = append(cols, "active_time")
+	if major >= 14 {
+		cols = append(cols, "d.active_time")
+	}
+	for _, c := range conflictColumns {
+		cols = append(cols, "c."+c.name)
+	}
+	if major >= 16 {
+		cols = append(cols, "c."+logicalSlotConflictColumn.name)
 	}
 	// The row for shared objects has no datname; postgres_exporter skips it.
-	return "SELECT datid::text, datname, " + strings.Join(cols, ", ") +
-		" FROM pg_stat_database WHERE datname IS NOT NULL"
+	return "SELECT d.datid::text, d.datname, " + strings.Join(cols, ", ") +
+		" FROM pg_stat_database d LEFT JOIN pg_stat_database_conflicts c ON c.datid = d.datid" +
+		" WHERE d.datname IS NOT NULL"
 }
 
 // activitySQL reports every (database, state) pair, zeros included, like
@@ -121,14 +169,8 @@ const replicationSQL = `SELECT COALESCE(application_name, ''), COALESCE(host(cli
   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8 END
 FROM pg_stat_replication`
 
-func (s *scraper) emitInstance(rr resultRows, ch chan<- prometheus.Metric) error {
-	if !rr.NextRow() {
-		return fmt.Errorf("instance query returned no row")
-	}
-	v := rr.Values()
-	if len(v) != 5 {
-		return fmt.Errorf("instance query returned %d columns, want 5", len(v))
-	}
+// emitInstance sends the metrics of instanceSQL's columns.
+func (s *scraper) emitInstance(v [][]byte, ch chan<- prometheus.Metric) {
 	version := string(v[0])
 	ch <- constMetric(s.d.static, prometheus.UntypedValue, 1, version, shortVersion(version))
 	isReplica := 0.0
@@ -144,28 +186,47 @@ func (s *scraper) emitInstance(rr resultRows, ch chan<- prometheus.Metric) error
 			ch <- constMetric(m.desc, prometheus.GaugeValue, f)
 		}
 	}
-	return nil
 }
 
-func (s *scraper) emitStatDatabase(rr resultRows, ch chan<- prometheus.Metric) error {
-	for rr.NextRow() {
-		v := rr.Values()
-		if len(v) < 2+len(statDatabaseColumns) {
-			return fmt.Errorf("pg_stat_database query returned %d columns", len(v))
-		}
-		datid, datname := string(v[0]), string(v[1])
-		for i, c := range statDatabaseColumns {
-			if f, ok := parseFloat(v[2+i]); ok {
-				ch <- constMetric(s.d.statDatabase[i], c.vtype, f, datid, datname)
-			}
-		}
-		if len(v) > 2+len(statDatabaseColumns) {
-			if f, ok := parseFloat(v[2+len(statDatabaseColumns)]); ok {
-				ch <- constMetric(s.d.activeTime, activeTimeColumn.vtype, f*activeTimeColumn.scale, datid, datname)
-			}
-		}
+// statDatabaseEmitter returns the emitter for statDatabaseSQL(major).
+func statDatabaseEmitter(major int) func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error {
+	type out struct {
+		desc *prometheus.Desc
+		col  column
 	}
-	return nil
+	return func(s *scraper, rr resultRows, ch chan<- prometheus.Metric) error {
+		outs := make([]out, 0, len(statDatabaseColumns)+len(conflictColumns)+2)
+		for i, c := range statDatabaseColumns {
+			outs = append(outs, out{s.d.statDatabase[i], c})
+		}
+		if major >= 14 {
+			outs = append(outs, out{s.d.activeTime, activeTimeColumn})
+		}
+		for i, c := range conflictColumns {
+			outs = append(outs, out{s.d.stats.conflicts[i], c})
+		}
+		if major >= 16 {
+			outs = append(outs, out{s.d.stats.logicalSlotConflicts, logicalSlotConflictColumn})
+		}
+		for rr.NextRow() {
+			v := rr.Values()
+			if len(v) != 2+len(outs) {
+				return fmt.Errorf("pg_stat_database query returned %d columns, want %d", len(v), 2+len(outs))
+			}
+			datid, datname := string(v[0]), string(v[1])
+			for i, o := range outs {
+				f, ok := parseFloat(v[2+i])
+				if !ok {
+					continue
+				}
+				if o.col.scale != 0 {
+					f *= o.col.scale
+				}
+				ch <- constMetric(o.desc, o.col.vtype, f, datid, datname)
+			}
+		}
+		return nil
+	}
 }
 
 func (s *scraper) emitActivity(rr resultRows, ch chan<- prometheus.Metric) error {

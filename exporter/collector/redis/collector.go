@@ -26,6 +26,7 @@ type Collector struct {
 	timeout   time.Duration
 	databases int
 	logger    *slog.Logger
+	config    configMode // whether scrapes ask CONFIG GET too
 
 	constLabels prometheus.Labels
 	descs       map[*metricDef]*prometheus.Desc // read-only after New
@@ -108,14 +109,73 @@ func (c *Collector) Update(ctx context.Context, ch chan<- prometheus.Metric) err
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	out := &chanSink{ch: ch, c: c}
-	info, err := c.info(ctx)
+	var (
+		info      string
+		params    map[string]string
+		configErr error
+		err       error
+	)
+	mode := c.config.get()
+	if mode == configNeeded {
+		info, params, configErr, err = c.infoAndConfig(ctx)
+	} else {
+		info, err = c.info(ctx)
+	}
 	if err != nil {
 		out.metric(mUp, 0)
 		return err
 	}
-	parseInfo(info, parseParams{now: time.Now(), databases: c.databases}, out)
+	have := parseInfo(info, parseParams{now: time.Now(), databases: c.databases}, out)
+	switch {
+	case have.complete():
+		c.config.set(configNotNeeded)
+	case mode == configUnknown:
+		// INFO lacks a value (Redis before 7): ask CONFIG once now; later
+		// scrapes send it with INFO in the same round trip.
+		var ok bool
+		params, ok, configErr = c.configGet(ctx)
+		if configErr == nil && !ok {
+			c.config.set(configUnavailable)
+		} else if ok {
+			c.config.set(configNeeded)
+		}
+	}
+	if configErr != nil {
+		out.metric(mUp, 0)
+		return configErr
+	}
+	emitConfig(params, have, out)
 	out.metric(mUp, 1)
 	return nil
+}
+
+// infoAndConfig sends INFO ALL and CONFIG GET in one round trip. A refused
+// CONFIG (its permissions changed) stops later scrapes from asking.
+func (c *Collector) infoAndConfig(ctx context.Context) (info string, params map[string]string, configErr, err error) {
+	var (
+		infoCmd   *goredis.StringCmd
+		configCmd *goredis.MapStringStringCmd
+	)
+	_, _ = c.client.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		infoCmd = p.Info(ctx, "all")
+		configCmd = p.ConfigGet(ctx, configPattern)
+		return nil
+	})
+	info, err = infoCmd.Result()
+	var rerr goredis.Error
+	if err != nil && errors.As(err, &rerr) {
+		info, err = c.info(ctx) // INFO ALL refused: the plain INFO fallback
+	} else {
+		err = wrapINFO(err)
+	}
+	if err != nil {
+		return "", nil, nil, err
+	}
+	params, ok, configErr := configResult(configCmd.Result())
+	if configErr == nil && !ok {
+		c.config.set(configUnavailable)
+	}
+	return info, params, configErr, nil
 }
 
 // info asks for INFO ALL and falls back to plain INFO when the server

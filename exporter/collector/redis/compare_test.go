@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os/exec"
@@ -28,10 +29,11 @@ var knownDifferences = map[string]string{
 }
 
 // Families only redis_exporter has: its own bookkeeping, and data from
-// commands other than INFO (CONFIG GET, SLOWLOG, LATENCY, key checks), which
-// golive does not run so that one scrape is one round trip.
+// commands other than INFO (CONFIG GET *, SLOWLOG, LATENCY, key checks), which
+// golive does not run so that one scrape is one round trip. (redis_config_
+// maxclients and maxmemory come from INFO, or CONFIG GET where INFO lacks them.)
 var onlyTheirs = []string{
-	"redis_exporter_", "redis_target_scrape_request_errors_total", "redis_config_",
+	"redis_exporter_", "redis_target_scrape_request_errors_total", "redis_config_io_threads",
 	"redis_slowlog_", "redis_last_slow_execution_duration_seconds", "redis_latency_spike_",
 	"redis_last_key_groups_scrape_duration_milliseconds", "redis_commands_latencies_usec",
 }
@@ -41,7 +43,8 @@ func TestMatchesRedisExporter(t *testing.T) {
 	addr := testenv.RedisAddr(t)
 	ctx := testenv.Context(t, 60*time.Second)
 
-	theirs := scrapeRedisExporter(t, ctx, bin, addr)
+	fetchTheirs := startRedisExporter(t, ctx, bin, addr)
+	theirs := fetchTheirs()
 	c := newCollector(t, Config{Name: "cmp", Address: addr, Timeout: 5 * time.Second, Databases: 16}, WithoutServerLabel())
 	reg := prometheus.NewRegistry()
 	var updateErr error
@@ -50,6 +53,7 @@ func TestMatchesRedisExporter(t *testing.T) {
 	if err != nil || updateErr != nil {
 		t.Fatalf("gather: %v, update: %v", err, updateErr)
 	}
+	theirsAfter := fetchTheirs()
 	ours := map[string]*dto.MetricFamily{}
 	for _, mf := range mfs {
 		ours[mf.GetName()] = mf
@@ -81,15 +85,23 @@ func TestMatchesRedisExporter(t *testing.T) {
 	}
 	for _, name := range []string{"redis_up", "redis_connected_clients", "redis_memory_used_bytes", "redis_memory_max_bytes",
 		"redis_commands_processed_total", "redis_keyspace_hits_total", "redis_keyspace_misses_total", "redis_evicted_keys_total",
-		"redis_instance_info", "redis_rdb_last_save_timestamp_seconds", "redis_db_keys", "redis_commands_total"} {
+		"redis_instance_info", "redis_rdb_last_save_timestamp_seconds", "redis_db_keys", "redis_commands_total",
+		"redis_config_maxclients", "redis_config_maxmemory"} {
 		if !slices.Contains(shared, name) {
 			t.Errorf("%s is not emitted by both", name)
 		}
 	}
 
+	compared := compareRedisValues(t, shared, ours, theirs, theirsAfter)
+	t.Logf("compared %d series of %d families with redis_exporter's values", compared, len(shared))
+	if compared < 100 {
+		t.Errorf("only %d series compared", compared)
+	}
+
 	// Values that do not move between the two scrapes must be equal.
 	for _, name := range []string{"redis_up", "redis_memory_max_bytes", "redis_process_id", "redis_rdb_last_save_timestamp_seconds",
-		"redis_connected_slaves", "redis_replication_backlog_bytes", "redis_aof_enabled", "redis_cluster_enabled", "redis_rdb_last_bgsave_status"} {
+		"redis_connected_slaves", "redis_replication_backlog_bytes", "redis_aof_enabled", "redis_cluster_enabled", "redis_rdb_last_bgsave_status",
+		"redis_config_maxclients", "redis_config_maxmemory"} {
 		o, th := singleValue(ours[name]), singleValue(theirs[name])
 		if o != th {
 			t.Errorf("%s = %v, redis_exporter says %v", name, o, th)
@@ -104,7 +116,9 @@ func TestMatchesRedisExporter(t *testing.T) {
 	t.Logf("%d metric families agree with redis_exporter 1.45", len(shared))
 }
 
-func scrapeRedisExporter(t *testing.T, ctx context.Context, bin, redisAddr string) map[string]*dto.MetricFamily {
+// startRedisExporter runs redis_exporter for the test and returns a func
+// that scrapes it, waiting for it to listen.
+func startRedisExporter(t *testing.T, ctx context.Context, bin, redisAddr string) func() map[string]*dto.MetricFamily {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -121,27 +135,115 @@ func scrapeRedisExporter(t *testing.T, ctx context.Context, bin, redisAddr strin
 		cmd.Wait()
 	})
 	url := "http://" + listen + "/metrics"
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			defer resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("%s: %s", url, resp.Status)
+	return func() map[string]*dto.MetricFamily {
+		t.Helper()
+		for {
+			mfs, err := fetchFamilies(ctx, url)
+			if err == nil {
+				return mfs
 			}
-			parser := expfmt.NewTextParser(model.UTF8Validation)
-			mfs, err := parser.TextToMetricFamilies(resp.Body)
-			if err != nil {
-				t.Fatalf("parse redis_exporter output: %v", err)
+			select {
+			case <-ctx.Done():
+				t.Fatalf("redis_exporter did not answer on %s: %v", url, err)
+			case <-time.After(100 * time.Millisecond):
 			}
-			return mfs
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("redis_exporter did not answer on %s: %v", url, err)
-		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+func fetchFamilies(ctx context.Context, url string) (map[string]*dto.MetricFamily, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(resp.Body)
+}
+
+// compareRedisValues checks every series of every shared family: golive's
+// value, read between redis_exporter's two scrapes, must lie between
+// redis_exporter's two values, widened by what moves on a server other
+// tests use at the same time. It returns how many series it compared.
+func compareRedisValues(t *testing.T, shared []string, ours, before, after map[string]*dto.MetricFamily) int {
+	t.Helper()
+	compared := 0
+	for _, name := range shared {
+		b, a := seriesSamples(before[name]), seriesSamples(after[name])
+		for key, o := range seriesSamples(ours[name]) {
+			lo, ok := b[key]
+			if !ok {
+				continue // a command or error type first seen after redis_exporter's scrape
+			}
+			hi, ok := a[key]
+			if !ok {
+				hi = lo
+			}
+			if lo > hi {
+				lo, hi = hi, lo
+			}
+			compared++
+			typ := ours[name].GetType()
+			if typ == dto.MetricType_SUMMARY {
+				typ = dto.MetricType_COUNTER // its _count and _sum only grow
+			}
+			tol := redisTolerance(name, typ, hi)
+			if o < lo-tol || o > hi+tol {
+				t.Errorf("%s{%s} = %v, redis_exporter %v before and %v after", name, key, o, b[key], a[key])
+			}
+		}
+	}
+	return compared
+}
+
+// redisTolerance is how far a value may stray beyond redis_exporter's two
+// readings. Counters only grow, so golive's reading lies between them; the
+// allowance covers INFO's rounding (CPU seconds). Gauges move both ways:
+// clients connect, memory is allocated and freed, uptime ticks (start_time
+// is computed from it and the clock).
+func redisTolerance(name string, typ dto.MetricType, v float64) float64 {
+	switch {
+	case typ == dto.MetricType_COUNTER:
+		return 0.01 + 1e-6*math.Abs(v)
+	case strings.Contains(name, "uptime"), strings.Contains(name, "start_time"), strings.Contains(name, "seconds_ago"),
+		strings.Contains(name, "last_save"), strings.HasPrefix(name, "redis_rdb_last_") || strings.HasPrefix(name, "redis_aof_last_"):
+		return 2
+	default:
+		return math.Max(5, 0.25*math.Abs(v))
+	}
+}
+
+// seriesSamples maps each series (by its sorted labels) to its value; a
+// summary gives its _count and _sum.
+func seriesSamples(mf *dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range mf.GetMetric() {
+		var pairs []string
+		for _, lp := range m.GetLabel() {
+			pairs = append(pairs, lp.GetName()+"="+lp.GetValue())
+		}
+		sort.Strings(pairs)
+		key := strings.Join(pairs, ",")
+		switch mf.GetType() {
+		case dto.MetricType_COUNTER:
+			out[key] = m.GetCounter().GetValue()
+		case dto.MetricType_GAUGE:
+			out[key] = m.GetGauge().GetValue()
+		case dto.MetricType_SUMMARY:
+			out[key+",_count"] = float64(m.GetSummary().GetSampleCount())
+			out[key+",_sum"] = m.GetSummary().GetSampleSum()
+		default:
+			out[key] = m.GetUntyped().GetValue()
+		}
+	}
+	return out
 }
 
 func labelNames(mf *dto.MetricFamily) []string {

@@ -33,11 +33,11 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"name: a\naddress: localhost", `address "localhost" is neither host:port nor a redis://, rediss:// or unix:// URL`},
 		{"name: a\naddress: http://x:1", `address is not a valid redis URL`},
 		{"name: a\naddress: 127.0.0.1:6379\ntimeout: 0s", `timeout must be positive, got 0s`},
-		{"name: a\naddress: 127.0.0.1:6379\ndatabases: 0", `databases must be at least 1, got 0`},
+		{"name: a\naddress: 127.0.0.1:6379\ndatabases: 0", `databases: 0 is not between 1 and 4096`},
 		{"name: a\naddress: 127.0.0.1:6379\npassword: x\npassword_file: /f", `password and password_file`},
 		{"name: a\naddress: redis://:pw@h:1\npassword: x", `address holds a password and password or password_file is set too`},
-		{"name: a\naddress: 127.0.0.1:6379\npasword: x", `line 3: unknown field "pasword"`},
-		{"name: a\naddress: 127.0.0.1:6379\ntls_config: {ca_fil: x}", `line 3: unknown field "ca_fil"`},
+		{"name: a\naddress: 127.0.0.1:6379\npasword: x", `line 3: pasword: unknown field`},
+		{"name: a\naddress: 127.0.0.1:6379\ntls_config: {ca_fil: x}", `line 3: tls_config.ca_fil: unknown field`},
 		{"name: a\naddress: 127.0.0.1:6379\ntls_config: {ca: x, ca_file: y}", `at most one of ca, ca_file & ca_ref must be configured`},
 	}
 	for _, tt := range tests {

@@ -45,6 +45,7 @@ type infoParser struct {
 	latencies              []latencyStat
 	seenDB                 []bool
 	clusterEnabled         bool
+	config                 configValues
 }
 
 // instanceFields are the INFO fields redis_instance_info and
@@ -56,8 +57,9 @@ type instanceFields struct {
 	hasValkeyVersion, hasValkeyReleaseStage                                bool
 }
 
-// parseInfo emits the metrics of one INFO ALL reply into out.
-func parseInfo(info string, params parseParams, out sink) {
+// parseInfo emits the metrics of one INFO ALL reply into out. It reports
+// which of the redis_config_* values INFO carried.
+func parseInfo(info string, params parseParams, out sink) configValues {
 	p := infoParser{out: out, params: params, seenDB: make([]bool, params.databases)}
 	for len(info) > 0 {
 		var line string
@@ -74,6 +76,7 @@ func parseInfo(info string, params parseParams, out sink) {
 		p.field(key, value)
 	}
 	p.finish()
+	return p.config
 }
 
 func (p *infoParser) field(key, value string) {
@@ -121,6 +124,9 @@ func (p *infoParser) generic(key, value string) {
 		return
 	}
 	p.out.metric(d, v*d.scale)
+	if cd, ok := p.config.found(key); ok {
+		p.out.metric(cd, v)
+	}
 }
 
 // parseInfoValue reads a number, or a status word as redis_exporter does

@@ -247,7 +247,7 @@ func fixedDefs() []*metricDef {
 		mUp, mStartTime, mConfiguredHz, mHz, mSlaveInfo, mMasterLinkUp, mMasterLastIO,
 		mMasterSync, mSlaveOffset, mSlaveLag, mSlaveOffsetB, mDBKeys, mDBExpiring, mDBAvgTTL,
 		mDBCached, mDBSubexpiry, mCmdCalls, mCmdDuration, mCmdRejected, mCmdFailed, mLatencyPct,
-		mErrors, mIOThreadTime,
+		mErrors, mIOThreadTime, mConfigMaxclients, mConfigMaxmemory,
 	}
 	for _, d := range infoFields {
 		defs = append(defs, d)

@@ -2,6 +2,7 @@ package services
 
 import (
 	"fmt"
+	"github.com/golive-ops/golive/internal/yamlx"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -54,7 +55,7 @@ var Default = Config{Backend: BackendAuto}
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 	*c = Default
 	type plain Config
-	if err := value.Decode((*plain)(c)); err != nil {
+	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
 		return err
 	}
 	_, err := c.resolve()

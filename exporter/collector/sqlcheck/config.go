@@ -44,23 +44,26 @@ func (c *Config) UnmarshalYAML(value *yaml.Node) error {
 func (c *Config) Validate() error {
 	switch {
 	case c.Name == "":
-		return errors.New("name is required")
+		return errors.New("name: is required")
 	case c.Postgres == "":
-		return fmt.Errorf("sql check %q: postgres (the name of a postgres entry) is required", c.Name)
+		return errors.New("postgres: is required (the name of a postgres entry)")
 	case strings.TrimSpace(c.Query) == "":
-		return fmt.Errorf("sql check %q: query is required", c.Name)
+		return errors.New("query: is required")
 	case c.Timeout <= 0:
-		return fmt.Errorf("sql check %q: timeout must be positive, got %s", c.Name, c.Timeout)
+		return fmt.Errorf("timeout: must be positive, got %s", c.Timeout)
+	}
+	if err := checkSingleStatement(c.Query); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
-	for _, l := range c.Labels {
+	for i, l := range c.Labels {
 		switch {
 		case !labelNameRE.MatchString(l) || strings.HasPrefix(l, "__"):
-			return fmt.Errorf("sql check %q: labels: %q is not a valid label name", c.Name, l)
+			return fmt.Errorf("labels[%d]: %q is not a valid label name", i, l)
 		case l == "check" || l == "column":
-			return fmt.Errorf("sql check %q: labels: %q is reserved", c.Name, l)
+			return fmt.Errorf("labels[%d]: %q is reserved", i, l)
 		case seen[l]:
-			return fmt.Errorf("sql check %q: labels: %q is listed twice", c.Name, l)
+			return fmt.Errorf("labels[%d]: %q is listed twice", i, l)
 		}
 		seen[l] = true
 	}

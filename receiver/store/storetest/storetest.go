@@ -51,6 +51,8 @@ func Run(t *testing.T, open Opener) {
 		"LockGroupsMany":            testLockGroupsMany,
 		"PruneIncidents":            testPruneIncidents,
 		"PruneBatches":              testPruneBatches,
+		"GateDecisions":             testGateDecisions,
+		"FiringOccurrences":         testFiringOccurrences,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open) })
