@@ -27,15 +27,15 @@ func TestCheckConfigHAProxyAndFailover(t *testing.T) {
 	const lb = "\n      when: {priorities: [P0]}\n      kind: haproxy\n      cooldown: 1m\n      haproxy: "
 	const fo = "\n      when: {priorities: [P0]}\n      kind: postgres_failover\n      cooldown: 1h\n      postgres_failover: "
 	cases := map[string]struct{ action, want string }{
-		"haproxy unknown key":        {lb + "{socket: /run/haproxy/admin.sock, backend: web, servers: [{name: web1, state: maint}], sokcet: x}", `unknown field "sokcet"`},
-		"haproxy unknown server key": {lb + "{socket: /s, backend: web, servers: [{name: web1, stat: maint}]}", `unknown field "stat"`},
+		"haproxy unknown key":        {lb + "{socket: /run/haproxy/admin.sock, backend: web, servers: [{name: web1, state: maint}], sokcet: x}", "remediation.actions[0].haproxy.sokcet: unknown field (did you mean socket?)"},
+		"haproxy unknown server key": {lb + "{socket: /s, backend: web, servers: [{name: web1, stat: maint}]}", "remediation.actions[0].haproxy.servers[0].stat: unknown field (did you mean state?)"},
 		"haproxy bad address":        {lb + "{socket: 'tcp:127.0.0.1', backend: web, servers: [{name: web1, state: maint}]}", `remediation.actions[0].haproxy.socket: address "tcp:127.0.0.1"`},
 		"haproxy bad backend":        {lb + "{socket: /s, backend: 'web;x', servers: [{name: web1, state: maint}]}", `remediation.actions[0].haproxy.backend: "web;x" is not a valid HAProxy name`},
 		"haproxy bad server":         {lb + "{socket: /s, backend: web, servers: [{name: 'web 1', state: maint}]}", `remediation.actions[0].haproxy.servers[0].name: "web 1" is not a valid HAProxy name`},
 		"haproxy bad state":          {lb + "{socket: /s, backend: web, servers: [{name: web1, state: enable}]}", `remediation.actions[0].haproxy.servers[0].state: state "enable" is not one of ready, drain, maint`},
 		"haproxy unchecked label":    {lb + "{socket: /s, backend: '{service}', servers: [{name: web1, state: ready}]}", `remediation.actions[0].haproxy.backend: {service} is not a defined substitution`},
-		"failover unknown key":       {fo + "{primary_dsn_file: /p, replica_dsn_file: /r, fence: {command: [/bin/true]}, max_lag: 5}", `unknown field "max_lag"`},
-		"failover unknown fence key": {fo + "{primary_dsn_file: /p, replica_dsn_file: /r, fence: {haproxy: {socket: /s, backend: pg, primary: pg1}}}", `unknown field "primary"`},
+		"failover unknown key":       {fo + "{primary_dsn_file: /p, replica_dsn_file: /r, fence: {command: [/bin/true]}, max_lag: 5}", "remediation.actions[0].postgres_failover.max_lag: unknown field"},
+		"failover unknown fence key": {fo + "{primary_dsn_file: /p, replica_dsn_file: /r, fence: {haproxy: {socket: /s, backend: pg, primary: pg1}}}", "remediation.actions[0].postgres_failover.fence.haproxy.primary: unknown field"},
 		"failover no fence":          {fo + "{primary_dsn_file: /p, replica_dsn_file: /r}", "remediation.actions[0].postgres_failover.fence: required"},
 		"failover fence address":     {fo + "{primary_dsn_file: /p, replica_dsn_file: /r, fence: {haproxy: {socket: 'pg:x', backend: pg, primary_server: pg1}}}", "remediation.actions[0].postgres_failover.fence.haproxy.socket"},
 		"failover fence server":      {fo + "{primary_dsn_file: /p, replica_dsn_file: /r, fence: {haproxy: {socket: /s, backend: pg, primary_server: 'pg1\nx'}}}", "remediation.actions[0].postgres_failover.fence.haproxy.primary_server"},
