@@ -15,6 +15,7 @@ import (
 	"github.com/golive-ops/golive/internal/grafana"
 	"github.com/golive-ops/golive/receiver"
 	"github.com/golive-ops/golive/receiver/client"
+	"github.com/golive-ops/golive/receiver/dailyreport"
 )
 
 // build names this build in `golive version`.
@@ -33,6 +34,7 @@ var commands = map[string]cli.Command{
 	"check-config": {Summary: "check exporter, receiver, thresholds and rollout plan files, as their commands would at start", Run: checkconfig.Command},
 	"generate":     {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
 	"baseline":     {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
+	"report":       {Summary: "build the daily monitoring report and mail it (or write it with --out, --eml)", Run: dailyreport.Command},
 	"dashboards": cli.Group("dashboards", "manage the generated Grafana dashboards", map[string]cli.Command{
 		"push": {Summary: "import dashboards into Grafana through its HTTP API", Run: grafana.PushCommand},
 	}),

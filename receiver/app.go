@@ -31,6 +31,7 @@ import (
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
+	"github.com/golive-ops/golive/receiver/dailyreport"
 	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/ingest"
@@ -106,6 +107,7 @@ type generation struct {
 	worker    *notify.Worker
 	remedy    *remediate.Engine
 	retention *retention.Runner
+	report    *dailyreport.Schedule // nil: no report section
 	gates     *gate.Service
 	rollouts  *rollout.Runner
 	handler   http.Handler
@@ -200,6 +202,13 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(c.Kind))
 	}}
 	g := &generation{cfg: cfg}
+	if g.report, err = dailyreport.New(cfg.Report, cfg.Notify.Channels, cfg.OnCall.TimeZone, a.store, a.log.With("component", "report"), o.Now); err != nil {
+		return nil, err
+	}
+	if g.report != nil {
+		channels = maps.Clone(channels)
+		channels[dailyreport.ChannelName] = g.report.Channel()
+	}
 	g.worker = notify.NewWorker(a.store, channels, notify.WorkerOptions{
 		Owner: workerName(), Results: a.metrics.Notifications, Logger: a.log.With("component", "outbox"), Now: o.Now,
 	})
@@ -421,6 +430,9 @@ func (a *App) runBackground(ctx context.Context) {
 		wg.Go(func() { g.retention.Run(genCtx) })
 		wg.Go(func() { g.remedy.RunExpiry(genCtx, 30*time.Second) })
 		wg.Go(func() { g.rollouts.Run(genCtx) })
+		if g.report != nil {
+			wg.Go(func() { g.report.Run(genCtx) })
+		}
 		select {
 		case <-ctx.Done():
 		case <-a.reloaded:
