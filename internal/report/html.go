@@ -82,7 +82,18 @@ th{background:#f6f8fa}td.n,th.n{text-align:right}.bad{color:#cf222e;font-weight:
 {{range .Probes}}<tr><td>{{.Instance}}</td><td class="n">{{pct .Success}}</td><td class="{{if .SucceedingNow}}ok{{else}}bad{{end}}">{{if .SucceedingNow}}ok{{else}}failing{{end}}</td></tr>
 {{end}}</table>{{end}}
 
-{{if .ActivityKnown}}<h2>Rollouts and remediation</h2>
+{{if .RolloutsKnown}}<h2>Rollouts</h2>
+{{if .Rollouts}}<table><tr><th>plan</th><th class="n">started</th><th class="n">succeeded</th><th class="n">rolled back</th><th class="n">failed</th><th class="n">not ended</th></tr>
+{{range .RolloutPlans}}<tr><td>{{.Plan}}</td><td class="n">{{.Started}}</td><td class="n">{{.Succeeded}}</td><td class="n{{if .RolledBack}} bad{{end}}">{{.RolledBack}}</td><td class="n{{if .Failed}} bad{{end}}">{{.Failed}}</td><td class="n">{{.Active}}</td></tr>
+{{end}}</table>
+<table><tr><th>rollout</th><th>plan</th><th>started</th><th>outcome</th><th>stage reached</th><th class="n">duration</th><th>reason</th></tr>
+{{$r := .}}{{range .Rollouts}}{{$o := .Outcome $r.To}}<tr><td>#{{.ID}}</td><td>{{.Plan}}</td><td>{{clock .StartedAt $r.Location}}</td><td class="{{if eq $o "succeeded"}}ok{{else if eq $o "running"}}{{else}}bad{{end}}">{{$o}}</td><td>{{.Stage}}</td><td class="n">{{dur (.Duration $r.To)}}</td><td>{{.Why}}</td></tr>
+{{end}}</table>
+{{if .GateDecisions}}<table><tr><th>gate</th><th class="n">proceed</th><th class="n">hold</th><th class="n">rollback</th><th class="n">other</th></tr>
+{{range .GateDecisions}}<tr><td>{{.Gate}}</td><td class="n">{{.Proceed}}</td><td class="n">{{.Hold}}</td><td class="n{{if .Rollback}} bad{{end}}">{{.Rollback}}</td><td class="n">{{.Other}}</td></tr>
+{{end}}</table>{{end}}{{else}}<p>None.</p>{{end}}{{end}}
+
+{{if .ActivityKnown}}<h2>Remediation runs</h2>
 {{if .Activity}}<table><tr><th>at</th><th>kind</th><th>name</th><th>outcome</th></tr>
 {{$r := .}}{{range .Activity}}<tr><td>{{clock .At $r.Location}}</td><td>{{.Kind}}</td><td>{{.Name}}</td><td>{{.Outcome}}</td></tr>
 {{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}

@@ -68,13 +68,16 @@ func (r *Report) incidents(ctx context.Context, src IncidentSource) error {
 		// A partial answer (a limit reached) comes with its error.
 		acts, err := as.Activity(ctx, r.From, r.To)
 		if err != nil {
-			r.Warnings = append(r.Warnings, "rollouts and remediation runs: "+err.Error())
+			r.Warnings = append(r.Warnings, "remediation runs: "+err.Error())
 		}
 		if err == nil || acts != nil {
 			r.ActivityKnown = true
 			r.Activity = acts
 			sort.SliceStable(r.Activity, func(i, j int) bool { return r.Activity[i].At.Before(r.Activity[j].At) })
 		}
+	}
+	if rs, ok := src.(RolloutSource); ok {
+		r.rollouts(ctx, rs)
 	}
 	return nil
 }

@@ -212,15 +212,18 @@ func (r *Report) RenderText() string {
 		rows = append(rows, []string{p.Instance, Pct(p.Success), okText(p.SucceedingNow)})
 	}
 	tw("Probes that failed", "target\tsuccess\tnow", rows)
+	if r.RolloutsKnown {
+		r.rolloutText(&b, tw)
+	}
 	if r.ActivityKnown {
 		rows = nil
 		for _, a := range r.Activity {
 			rows = append(rows, []string{a.At.In(r.Location).Format("15:04"), a.Kind, a.Name, a.Outcome})
 		}
 		if len(rows) == 0 {
-			b.WriteString("Rollouts and remediation: none\n\n")
+			b.WriteString("Remediation runs: none\n\n")
 		}
-		tw("Rollouts and remediation", "at\tkind\tname\toutcome", rows)
+		tw("Remediation runs", "at\tkind\tname\toutcome", rows)
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)

@@ -197,6 +197,14 @@ type Report struct {
 	// ActivityKnown is false when the source has no rollout or remediation
 	// records (the section is then left out rather than shown empty).
 	ActivityKnown bool
+	// RolloutsKnown is false when the source has no rollout records.
+	// Rollouts are those that started, ended or were still going during
+	// the day, oldest first; RolloutPlans count them per plan and
+	// GateDecisions count the day's decisions per gate by outcome.
+	RolloutsKnown bool
+	Rollouts      []Rollout
+	RolloutPlans  []PlanStats
+	GateDecisions []GateStats
 
 	Charts []Chart
 	// Warnings are partial failures: a query that failed, a limit reached.

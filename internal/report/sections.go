@@ -279,6 +279,7 @@ func (r *Report) attention() {
 	if t.Opened > 0 {
 		add("%d incident(s) opened, %d resolved", t.Opened, t.Resolved)
 	}
+	r.rolloutAttention(add)
 	for _, tg := range r.Targets {
 		if !tg.UpNow {
 			add("target %s (%s) is down", tg.Instance, tg.Job)

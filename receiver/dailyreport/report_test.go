@@ -33,6 +33,7 @@ import (
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/remediate"
+	"github.com/golive-ops/golive/receiver/rollout"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/store/storetest"
 )
@@ -98,6 +99,7 @@ func TestReportFiguresFromPrometheusAndStore(t *testing.T) {
 	s := scen
 	prom := promClient(t)
 	st := s.openStore(t)
+	rollouts := seedRollouts(t, st, s.day, s.end)
 	ctx := testenv.Context(t, time.Minute)
 	r, err := report.Build(ctx, prom, StoreSource{st}, report.Options{
 		Day: s.day.Add(12 * time.Hour), Location: time.UTC, Now: func() time.Time { return s.end.Add(12 * time.Hour) },
@@ -221,6 +223,7 @@ func TestReportFiguresFromPrometheusAndStore(t *testing.T) {
 	if !r.ActivityKnown || len(r.Activity) != 1 || r.Activity[0].Outcome != "succeeded" || !strings.Contains(r.Activity[0].Name, "restart-web (exec)") {
 		t.Errorf("activity = %+v (known %v), want the one restart of D", r.Activity, r.ActivityKnown)
 	}
+	checkRollouts(t, r, rollouts)
 	if r.Quiet() {
 		t.Error("a day with incidents is reported quiet")
 	}
@@ -470,6 +473,8 @@ func TestCommandWritesAndFails(t *testing.T) {
 	st := s.openStore(t)
 	(&api.API{Store: st}).Register(mux)
 	(&remediate.API{Store: st}).Register(mux)
+	(&rollout.API{Store: st}).Register(mux)
+	rollouts := seedRollouts(t, st, s.day, s.end)
 	recv := httptest.NewServer(mux)
 	t.Cleanup(recv.Close)
 	date := s.day.Format(time.DateOnly)
@@ -488,6 +493,14 @@ func TestCommandWritesAndFails(t *testing.T) {
 	checkMIME(t, raw, date)
 	if !strings.Contains(string(html), "restart-web (exec) for incident #1") {
 		t.Error("--out lacks the day's remediation run read through the API")
+	}
+	for _, w := range rollouts {
+		if row := fmt.Sprintf("<td>%s</td><td>%s</td><td class=", w.plan, w.started.Format("15:04")); !strings.Contains(string(html), row) {
+			t.Errorf("--out lacks the %s rollout of %s read through the API", w.plan, w.started.Format("15:04"))
+		}
+	}
+	if !strings.Contains(string(html), "decision #") || !strings.Contains(string(html), rollouts[1].reasons) {
+		t.Error("--out lacks the decision that rolled web back, read through the API")
 	}
 	if want := s.expect(s.day, s.end); !strings.Contains(string(html), fmt.Sprintf(`<th>all</th><th class="n">%d</th><th class="n">%d</th>`, want.opened, want.resolved)) {
 		t.Errorf("--out lacks the incident totals %d opened, %d resolved from the API", want.opened, want.resolved)

@@ -40,9 +40,6 @@ func (s APISource) Incidents(ctx context.Context, since, until time.Time) ([]rep
 	return convert(incs), err
 }
 
-// Rollouts are not in the store yet; when their table lands, activity
-// lists them next to the remediation runs.
-
 func convert(incs []store.Incident) []report.Incident {
 	out := make([]report.Incident, len(incs))
 	for i, inc := range incs {
@@ -99,10 +96,20 @@ func activity(rs []store.Remediation, from, to time.Time) ([]report.Activity, er
 // Activity implements report.ActivitySource through the receiver's
 // remediation API (GET /api/v1/remediations).
 func (s APISource) Activity(ctx context.Context, from, to time.Time) ([]report.Activity, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		strings.TrimRight(s.Client.BaseURL, "/")+"/api/v1/remediations?limit="+strconv.Itoa(maxActivity), nil)
-	if err != nil {
+	var list struct {
+		Remediations []store.Remediation `json:"remediations"`
+	}
+	if err := s.get(ctx, "/api/v1/remediations?limit="+strconv.Itoa(maxActivity), &list); err != nil {
 		return nil, err
+	}
+	return activity(list.Remediations, from, to)
+}
+
+// get decodes the JSON answer to GET path.
+func (s APISource) get(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(s.Client.BaseURL, "/")+path, nil)
+	if err != nil {
+		return err
 	}
 	if s.Client.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.Client.Token.Value())
@@ -113,17 +120,15 @@ func (s APISource) Activity(ctx context.Context, from, to time.Time) ([]report.A
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
+	name, _, _ := strings.Cut(path, "?")
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /api/v1/remediations: receiver answered %s", resp.Status)
+		return fmt.Errorf("GET %s: receiver answered %s", name, resp.Status)
 	}
-	var list struct {
-		Remediations []store.Remediation `json:"remediations"`
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
+		return fmt.Errorf("decoding the receiver's answer to GET %s: %w", name, err)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&list); err != nil {
-		return nil, fmt.Errorf("decoding the receiver's remediations: %w", err)
-	}
-	return activity(list.Remediations, from, to)
+	return nil
 }
