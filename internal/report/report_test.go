@@ -140,3 +140,50 @@ func TestAlertFiringsAndFlapping(t *testing.T) {
 		t.Errorf("stats = %+v", stats)
 	}
 }
+
+type rolloutSource struct {
+	incidents
+	rs []Rollout
+}
+
+func (s rolloutSource) Rollouts(context.Context, time.Time, time.Time) ([]Rollout, error) { return s.rs, nil }
+
+// TestRolloutsQuietAndAttention: rollouts that succeeded or are progressing
+// leave a quiet day quiet; a rollback or a pause needs someone; rollouts of
+// other days are left out.
+func TestRolloutsQuietAndAttention(t *testing.T) {
+	d0 := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	at := func(h float64) time.Time { return d0.Add(time.Duration(h * float64(time.Hour))) }
+	ok := []Rollout{
+		{ID: 1, Plan: "web", Gate: "g", State: "succeeded", Stages: 2, Reached: 2, StartedAt: at(9), EndedAt: at(10),
+			Decisions: []Decision{{At: at(9.5), Outcome: "proceed"}, {At: at(10), Outcome: "proceed"}}},
+		// Ended the next day: running at the end of this one.
+		{ID: 2, Plan: "web", Gate: "g", State: "rolled_back", Stages: 2, Reached: 1, StartedAt: at(23), EndedAt: at(25),
+			Decisions: []Decision{{At: at(23.5), Outcome: "hold"}, {At: at(25), Outcome: "rollback"}}},
+		{ID: 3, Plan: "old", State: "succeeded", StartedAt: at(-5), EndedAt: at(-4)},
+	}
+	r := build(t, fakeProm{}, rolloutSource{rs: ok})
+	if !r.Quiet() || len(r.Rollouts) != 2 {
+		t.Fatalf("attention %q, rollouts %+v: want quiet with two", r.Attention, r.Rollouts)
+	}
+	if p := r.RolloutPlans; len(p) != 1 || p[0] != (PlanStats{Plan: "web", Started: 2, Succeeded: 1, Active: 1}) {
+		t.Errorf("plans = %+v", p)
+	}
+	if g := r.GateDecisions; len(g) != 1 || g[0] != (GateStats{Gate: "g", Proceed: 2, Hold: 1}) {
+		t.Errorf("gate decisions = %+v (the next day's rollback not counted)", g)
+	}
+	if d := r.Rollouts[1].Duration(r.To); d != time.Hour {
+		t.Errorf("running rollout lasted %s in the day, want 1h", d)
+	}
+	bad := append(ok, Rollout{ID: 4, Plan: "api", State: "rolled_back", Stages: 3, Reached: 2, StageName: "stage 2 (50%)",
+		StartedAt: at(12), EndedAt: at(12.5), RollbackDecision: 7, RollbackReasons: "p99 0.8s above 0.5s"},
+		Rollout{ID: 5, Plan: "db", State: "paused", Stages: 1, Reached: 1, Reason: "paused by an operator", StartedAt: at(13)})
+	r = build(t, fakeProm{}, rolloutSource{rs: bad})
+	if len(r.Attention) != 2 || r.Attention[0] != "rollout #4 api rolled back at stage 2/3 (stage 2 (50%)): decision #7: p99 0.8s above 0.5s" ||
+		r.Attention[1] != "rollout #5 db is paused at stage 1/1: paused by an operator" {
+		t.Errorf("attention = %q", r.Attention)
+	}
+	if text := r.RenderText(); !strings.Contains(text, "Rollouts per plan") || !strings.Contains(text, "decision #7: p99 0.8s above 0.5s") {
+		t.Errorf("text lacks the rollouts:\n%s", text)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -193,7 +194,7 @@ func (ro Rollout) Why() string {
 	return ro.Reason
 }
 
-func (r *Report) rolloutText(b interface{ WriteString(string) (int, error) }, tw func(title, header string, rows [][]string)) {
+func (r *Report) rolloutText(b *strings.Builder, tw func(title, header string, rows [][]string)) {
 	if len(r.Rollouts) == 0 {
 		b.WriteString("Rollouts: none\n\n")
 		return
