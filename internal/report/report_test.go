@@ -146,7 +146,9 @@ type rolloutSource struct {
 	rs []Rollout
 }
 
-func (s rolloutSource) Rollouts(context.Context, time.Time, time.Time) ([]Rollout, error) { return s.rs, nil }
+func (s rolloutSource) Rollouts(context.Context, time.Time, time.Time) ([]Rollout, error) {
+	return s.rs, nil
+}
 
 // TestRolloutsQuietAndAttention: rollouts that succeeded or are progressing
 // leave a quiet day quiet; a rollback or a pause needs someone; rollouts of
