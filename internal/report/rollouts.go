@@ -66,15 +66,12 @@ type GateStats struct {
 	Other                   int // an outcome this report does not know
 }
 
-// Outcome is where r was at the end of [from, to): its final state if it
-// ended by then, "running" (or "paused" when it is held now and nothing
-// ended it before to) otherwise.
+// Outcome is where ro was at the end of [from, to): its final state if it
+// ended by then, its state now if it has not ended (running, paused or
+// rolling_back), "running" if it ended only after the day.
 func (ro Rollout) Outcome(to time.Time) string {
-	if !ro.EndedAt.IsZero() && ro.EndedAt.Before(to) {
+	if ro.EndedAt.IsZero() || ro.EndedAt.Before(to) {
 		return ro.State
-	}
-	if ro.EndedAt.IsZero() && ro.State == RolloutPaused {
-		return RolloutPaused
 	}
 	return "running"
 }
@@ -158,7 +155,8 @@ func (r *Report) rollouts(ctx context.Context, src RolloutSource) {
 	sort.Slice(r.GateDecisions, func(i, j int) bool { return r.GateDecisions[i].Gate < r.GateDecisions[j].Gate })
 }
 
-// rolloutAttention: a rollout that rolled back or failed, or is held for an
+// rolloutAttention: a rollout that rolled back (or is rolling back) or
+// failed, or is held for an
 // operator, needs someone; one that succeeded or is progressing is planned
 // change going as planned and leaves a quiet day quiet (it is listed in
 // its section all the same).
@@ -168,6 +166,8 @@ func (r *Report) rolloutAttention(add func(string, ...any)) {
 		switch ro.Outcome(r.To) {
 		case RolloutRolledBack:
 			add("rollout #%d %s rolled back at stage %s: %s", ro.ID, ro.Plan, ro.Stage(), why)
+		case "rolling_back":
+			add("rollout #%d %s is rolling back from stage %s: %s", ro.ID, ro.Plan, ro.Stage(), why)
 		case RolloutFailed:
 			add("rollout #%d %s failed (its rollback did not complete) at stage %s: %s", ro.ID, ro.Plan, ro.Stage(), why)
 		case RolloutPaused:
