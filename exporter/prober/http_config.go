@@ -28,8 +28,8 @@ type HTTPProbe struct {
 	// NoFollowRedirects is blackbox_exporter's older spelling of
 	// follow_redirects: false; either stops at the first redirect.
 	NoFollowRedirects bool `yaml:"no_follow_redirects,omitempty"`
-	FailIfSSL         bool              `yaml:"fail_if_ssl,omitempty"`
-	FailIfNotSSL      bool              `yaml:"fail_if_not_ssl,omitempty"`
+	FailIfSSL         bool `yaml:"fail_if_ssl,omitempty"`
+	FailIfNotSSL      bool `yaml:"fail_if_not_ssl,omitempty"`
 
 	FailIfBodyMatchesRegexp      []Regexp      `yaml:"fail_if_body_matches_regexp,omitempty"`
 	FailIfBodyNotMatchesRegexp   []Regexp      `yaml:"fail_if_body_not_matches_regexp,omitempty"`

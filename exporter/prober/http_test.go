@@ -376,7 +376,9 @@ func TestProbeHTTPAuth(t *testing.T) {
 		{"none", func(c *HTTPProbe) {}, false},
 		{"basic", func(c *HTTPProbe) { c.HTTPClientConfig.BasicAuth = &BasicAuth{Username: "ops", Password: "s3cret-pw"} }, true},
 		{"basic wrong", func(c *HTTPProbe) { c.HTTPClientConfig.BasicAuth = &BasicAuth{Username: "ops", Password: "nope"} }, false},
-		{"basic from file", func(c *HTTPProbe) { c.HTTPClientConfig.BasicAuth = &BasicAuth{Username: "ops", PasswordFile: passwordFile} }, true},
+		{"basic from file", func(c *HTTPProbe) {
+			c.HTTPClientConfig.BasicAuth = &BasicAuth{Username: "ops", PasswordFile: passwordFile}
+		}, true},
 		{"bearer", func(c *HTTPProbe) { c.HTTPClientConfig.BearerToken = "t0ken" }, true},
 		{"bearer from file", func(c *HTTPProbe) { c.HTTPClientConfig.BearerTokenFile = tokenFile }, true},
 	}
