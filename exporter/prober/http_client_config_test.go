@@ -2,6 +2,7 @@ package prober
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -230,5 +231,32 @@ func TestHTTPClientConfigStrictErrors(t *testing.T) {
 			}
 			assertNoSecret(t, []string{"hunter2"}, map[string]string{"error": err.Error()})
 		})
+	}
+}
+
+func TestProbeHTTPProxyURL(t *testing.T) {
+	const proxyPassword = "pr0xy-pw-xyz"
+	var proxied atomic.Value
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A forward proxy gets the absolute URL; this one answers itself.
+		proxied.Store(r.URL.String())
+		want := "Basic " + base64.StdEncoding.EncodeToString([]byte("p:"+proxyPassword))
+		if r.Header.Get("Proxy-Authorization") != want {
+			w.WriteHeader(http.StatusProxyAuthRequired)
+		}
+	}))
+	defer proxy.Close()
+	target := "http://127.0.0.1:1/health" // nothing listens there: only the proxy can answer
+	withUser := strings.Replace(proxy.URL, "http://", "http://p:"+proxyPassword+"@", 1)
+	ok, logs, metrics := probeModule(t, "m:\n  prober: http\n  http:\n    valid_status_codes: [200]\n    proxy_url: "+withUser+"\n", target)
+	if !ok {
+		t.Fatalf("probe through the proxy failed:\n%s", logs)
+	}
+	if got, _ := proxied.Load().(string); got != target {
+		t.Errorf("proxy got %q, want the absolute target URL %q", got, target)
+	}
+	assertNoSecret(t, []string{proxyPassword}, map[string]string{"logs and config": logs, "metrics": metrics})
+	if ok, _, _ := probeModule(t, "m:\n  prober: http\n  http:\n    proxy_url: "+proxy.URL+"\n", target); ok {
+		t.Error("probe without the proxy's credentials succeeded")
 	}
 }
