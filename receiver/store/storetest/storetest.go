@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		"CheckWritable":             testCheckWritable,
 		"LockGroupsMany":            testLockGroupsMany,
 		"PruneIncidents":            testPruneIncidents,
+		"PruneGateDecisions":        testPruneGateDecisions,
 		"PruneBatches":              testPruneBatches,
 		"GateDecisions":             testGateDecisions,
 		"FiringOccurrences":         testFiringOccurrences,
