@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/config"
@@ -123,8 +124,8 @@ func (p *redirectPolicy) check(req *http.Request, via []*http.Request) error {
 //     name for SNI, certificate checks and cookies); redirects elsewhere
 //     resolve normally.
 //   - Every connection of the probe, the OAuth2 token request's included
-//     (common/config makes that one without the request's context), ends at
-//     the probe's deadline.
+//     (common/config makes that one without the request's context), ends
+//     when the probe's context does.
 //   - Redirects to another host go through a second transport without the
 //     credentials and without tls_config.server_name, so neither the
 //     target's secrets nor its server name reach a host it redirects to.
@@ -137,22 +138,23 @@ func newHTTPClient(ctx context.Context, cfg *HTTPProbe, u *url.URL, ip *net.IPAd
 	}
 	firstAddr := net.JoinHostPort(u.Hostname(), port)
 	resolvedAddr := net.JoinHostPort(ip.String(), port)
-	deadline, hasDeadline := ctx.Deadline()
 	dialer := &net.Dialer{}
 	dial := func(dialCtx context.Context, network, addr string) (net.Conn, error) {
 		if strings.EqualFold(addr, firstAddr) {
 			addr = resolvedAddr
 		}
-		if hasDeadline {
-			var cancel context.CancelFunc
-			dialCtx, cancel = context.WithDeadline(dialCtx, deadline)
-			defer cancel()
-		}
+		dialCtx, cancel := context.WithCancel(dialCtx)
+		defer cancel()
+		stopDial := context.AfterFunc(ctx, cancel)
+		defer stopDial()
 		conn, err := dialer.DialContext(dialCtx, network, addr)
-		if err == nil && hasDeadline {
-			err = conn.SetDeadline(deadline)
+		if err != nil {
+			return nil, err
 		}
-		return conn, err
+		// After ctx ends, not at its deadline, so that the probe's error
+		// is the context's and says that the deadline cut it.
+		context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+		return conn, nil
 	}
 	opts := []config.HTTPClientOption{config.WithDialContextFunc(dial), config.WithKeepAlivesDisabled()}
 

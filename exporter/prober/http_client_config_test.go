@@ -260,3 +260,25 @@ func TestProbeHTTPProxyURL(t *testing.T) {
 		t.Error("probe without the proxy's credentials succeeded")
 	}
 }
+
+func TestProbeHTTPOAuth2TokenFetchKeepsTheDeadline(t *testing.T) {
+	tokens := hangingServer(t)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer target.Close()
+	modules, err := decodeModules("m:\n  prober: http\n  http:\n    oauth2: {client_id: a, client_secret: b, token_url: '" + tokens.URL + "'}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger, _ := testLogger(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if ProbeHTTP(ctx, target.URL, modules["m"], prometheus.NewRegistry(), logger) {
+		t.Error("probe succeeded without a token")
+	}
+	// common/config fetches the token without the request's context; the
+	// probe's own dialer must still end that connection.
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("probe took %v past a 300ms deadline while the token endpoint hung", elapsed)
+	}
+}
