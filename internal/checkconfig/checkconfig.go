@@ -16,6 +16,8 @@ import (
 
 	"github.com/golive-ops/golive/exporter"
 	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/internal/readiness"
+	"github.com/golive-ops/golive/internal/rollout"
 	"github.com/golive-ops/golive/internal/thresholds"
 	"github.com/golive-ops/golive/receiver"
 )
@@ -25,20 +27,22 @@ const (
 	kindExporter   = "exporter"
 	kindReceiver   = "receiver"
 	kindThresholds = "thresholds"
+	kindPlan       = "plan"
+	kindReadiness  = "readiness"
 )
 
-var kinds = []string{kindExporter, kindReceiver, kindThresholds}
+var kinds = []string{kindExporter, kindReceiver, kindThresholds, kindPlan, kindReadiness}
 
 // Command runs `golive check-config`.
 func Command(ctx context.Context, env cli.Env) int {
-	app := cli.NewApp(env, "check-config", "Check exporter, receiver and thresholds files, each as its command would at start.\n\n"+
-		"The kind of each FILE comes from its keys; prefix it (exporter:FILE, receiver:FILE, thresholds:FILE) to say it.")
+	app := cli.NewApp(env, "check-config", "Check exporter, receiver, thresholds, rollout plan and readiness files, each as its command would at start.\n\n"+
+		"The kind of each FILE comes from its keys; prefix it (exporter:FILE, receiver:FILE, thresholds:FILE, plan:FILE, readiness:FILE) to say it.")
 	var exporters, receivers, thresholdFiles []string
 	app.Flag("exporter", "An exporter config to check (repeatable; same as exporter:FILE).").PlaceHolder("FILE").StringsVar(&exporters)
 	app.Flag("receiver", "A receiver config to check, secrets and notification channels included (repeatable).").PlaceHolder("FILE").StringsVar(&receivers)
 	app.Flag("thresholds", "A thresholds file to check (repeatable).").PlaceHolder("FILE").StringsVar(&thresholdFiles)
 	var args []string
-	app.Arg("file", "Files to check, each FILE or KIND:FILE (KIND: exporter, receiver, thresholds).").StringsVar(&args)
+	app.Arg("file", "Files to check, each FILE or KIND:FILE (KIND: exporter, receiver, thresholds, plan, readiness).").StringsVar(&args)
 	if _, code, done := app.Parse(); done {
 		return code
 	}
@@ -89,6 +93,22 @@ func Command(ctx context.Context, env cli.Env) int {
 
 // check runs kind's own start-up checks on file and prints what passed.
 func check(ctx context.Context, kind, file string, env cli.Env) error {
+	if kind == kindPlan {
+		p, err := rollout.Load(file)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "  SUCCESS: rollout plan %q parsed and validated (%d steps; the receiver checks the gate and the load balancer when it is started)\n", p.Name, len(p.Steps()))
+		return nil
+	}
+	if kind == kindReadiness {
+		c, err := readiness.Load(file)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "  SUCCESS: readiness checklist with %d items (%d signed off by people); every module, server and endpoint resolved\n", len(c.Items), len(c.Manual()))
+		return nil
+	}
 	if kind == kindThresholds {
 		if _, err := thresholds.Load(file); err != nil {
 			return err
@@ -125,6 +145,9 @@ var (
 	receiverKeys   = []string{"external_url", "storage", "webhook", "auth", "incidents", "grading", "sla", "oncall", "notify"}
 	exporterKeys   = []string{"global", "modules"}
 	thresholdsKeys = []string{"runbook_url", "jobs", "application", "exporter"}
+	// A rollout plan (golive rollout start --plan) also has notify, a list
+	// of channel names, where the receiver has a mapping.
+	planKeys = []string{"gate", "traffic", "stages", "users", "batches", "poll"}
 	// Both the exporter and thresholds have these: the exporter lists
 	// instances (a sequence), thresholds set limits (a mapping).
 	sharedKeys = []string{"postgres", "redis", "probes", "backups", "sql_checks", "services", "host"}
@@ -143,9 +166,20 @@ func detect(path string) (string, error) {
 	votes := map[string]bool{}
 	if len(doc.Content) > 0 && doc.Content[0].Kind == yaml.MappingNode {
 		root := doc.Content[0]
+		// Only a readiness checklist has items (its modules would vote
+		// exporter).
+		for i := 0; i < len(root.Content); i += 2 {
+			if root.Content[i].Value == "items" {
+				return kindReadiness, nil
+			}
+		}
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			key, value := root.Content[i].Value, root.Content[i+1]
 			switch {
+			case key == "notify" && value.Kind == yaml.SequenceNode:
+				votes[kindPlan] = true
+			case contains(planKeys, key):
+				votes[kindPlan] = true
 			case contains(receiverKeys, key):
 				votes[kindReceiver] = true
 			case contains(exporterKeys, key):
@@ -164,7 +198,7 @@ func detect(path string) (string, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("cannot tell what kind of file this is from its keys: name it exporter:%s, receiver:%s or thresholds:%s", path, path, path)
+	return "", fmt.Errorf("cannot tell what kind of file this is from its keys: name it exporter:%s, receiver:%s, thresholds:%s, plan:%s or readiness:%s", path, path, path, path, path)
 }
 
 // sharedKind tells exporter from thresholds by a shared key's value.

@@ -74,6 +74,11 @@ type Store interface {
 	Remediations
 	// Gates keeps rollout gate decisions (gates.go).
 	Gates
+	// Rollouts keeps the plans the receiver runs (rollouts.go).
+	Rollouts
+	// Readiness keeps go-live sign-offs, reports and channel tests
+	// (readiness.go).
+	Readiness
 
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error

@@ -54,6 +54,8 @@ func Run(t *testing.T, open Opener) {
 		"PruneBatches":              testPruneBatches,
 		"GateDecisions":             testGateDecisions,
 		"FiringOccurrences":         testFiringOccurrences,
+		"Rollouts":                  testRollouts,
+		"Readiness":                 testReadiness,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open) })
