@@ -282,3 +282,20 @@ func TestProbeHTTPOAuth2TokenFetchKeepsTheDeadline(t *testing.T) {
 		t.Errorf("probe took %v past a 300ms deadline while the token endpoint hung", elapsed)
 	}
 }
+
+func TestProbeHTTPHTTPHeadersBlock(t *testing.T) {
+	const apiKey = "k3y-from-file-xyz"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != apiKey || r.Header.Get("X-Team") != "sre" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	file := writeSecret(t, "api-key", apiKey)
+	src := "m:\n  prober: http\n  http:\n    http_headers:\n      X-Team: {values: [sre]}\n      X-Api-Key: {files: [" + file + "]}\n"
+	ok, logs, metrics := probeModule(t, src, srv.URL)
+	if !ok {
+		t.Fatalf("probe with http_headers failed:\n%s", logs)
+	}
+	assertNoSecret(t, []string{apiKey}, map[string]string{"logs and config": logs, "metrics": metrics})
+}
