@@ -519,6 +519,7 @@ func TestRemediationAndGatesInBrowser(t *testing.T) {
 	if got := text(t, ctx, ".banner"); !strings.Contains(got, "paused by demo") || !strings.Contains(got, "LB migration") {
 		t.Fatalf("banner while paused = %q", got)
 	}
+	shots(t, ctx, "remediation-paused", s.url+"/ui/remediation")
 	do(t, ctx, "the remediation page", chromedp.Navigate(s.url+"/ui/remediation"), chromedp.WaitVisible(chromedp.ID("resume")))
 	submit(t, ctx, "resuming", "#resume")
 	if n := eval[int](t, ctx, `document.querySelectorAll(".banner").length`); n != 0 {

@@ -350,9 +350,19 @@ func describe(e store.Event) Entry {
 		}
 	default:
 		en.What = string(e.Kind)
+		if verb, ok := strings.CutPrefix(string(e.Kind), "remediation_"); ok {
+			en.What, en.Class = "Remediation "+strings.ReplaceAll(verb, "_", " "), remediationClass[verb]
+			if a := str("action"); a != "" {
+				en.What = "Remediation " + a + ": " + strings.ReplaceAll(verb, "_", " ")
+			}
+		}
 	}
 	return en
 }
+
+// remediationClass colours the remediation steps of the timeline.
+var remediationClass = map[string]string{"succeeded": "ev-ok", "failed": "ev-bad", "unknown": "ev-bad",
+	"awaiting_approval": "ev-alert", "refused": "ev-bad", "escalated": "ev-notify"}
 
 func capitalize(s string) string {
 	if s == "" {

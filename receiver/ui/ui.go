@@ -119,14 +119,14 @@ func (u *UI) AddPage(p Page) {
 // Register adds the pages that need a login to mux (which the caller
 // wraps with auth.Wrap).
 func (u *UI) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /ui", u.serveTriage)
-	mux.HandleFunc("GET /ui/{$}", u.serveTriage)
-	mux.HandleFunc("GET /ui/incidents/{id}", u.serveIncident)
-	mux.HandleFunc("GET /ui/oncall", u.serveOnCall)
+	mux.Handle("GET /ui", u.oneSession(http.HandlerFunc(u.serveTriage)))
+	mux.Handle("GET /ui/{$}", u.oneSession(http.HandlerFunc(u.serveTriage)))
+	mux.Handle("GET /ui/incidents/{id}", u.oneSession(http.HandlerFunc(u.serveIncident)))
+	mux.Handle("GET /ui/oncall", u.oneSession(http.HandlerFunc(u.serveOnCall)))
 	mux.HandleFunc("POST /ui/logout", u.logout)
 	for _, p := range u.extra {
-		mux.Handle(p.Slot.Path, p.Handler)
-		mux.Handle(p.Slot.Path+"/", p.Handler)
+		mux.Handle(p.Slot.Path, u.oneSession(p.Handler))
+		mux.Handle(p.Slot.Path+"/", u.oneSession(p.Handler))
 	}
 }
 
@@ -179,11 +179,33 @@ type frame struct {
 	Banners []string // warnings from added pages (remediation paused)
 }
 
+type sessionKey struct{}
+
+// oneSession gives a page one session however many parts of it ask: a
+// browser's first visit has no cookie yet, and the layout and an added
+// page's forms must carry the token of the one session whose cookie the
+// answer sets.
+func (u *UI) oneSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := u.o.Auth.EnsureSession(w, r); s != nil {
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (u *UI) session(w http.ResponseWriter, r *http.Request) *auth.Session {
+	if s, ok := r.Context().Value(sessionKey{}).(*auth.Session); ok {
+		return s
+	}
+	return u.o.Auth.EnsureSession(w, r)
+}
+
 func (u *UI) frame(w http.ResponseWriter, r *http.Request, title, active string) frame {
 	p, _ := auth.FromContext(r.Context())
 	f := frame{Title: title, User: p.User, Demo: p.Method == auth.MethodLoopback, Authed: p.Method != "",
 		Session: p.Method == auth.MethodSession}
-	if s := u.o.Auth.EnsureSession(w, r); s != nil {
+	if s := u.session(w, r); s != nil {
 		f.CSRF = s.CSRFToken()
 	}
 	f.Nav = []NavItem{{Title: "Triage", Path: "/ui"}, {Title: "All incidents", Path: "/ui?" + allStates()}, {Title: "On call", Path: "/ui/oncall"}}
@@ -232,7 +254,7 @@ func (u *UI) Render(w http.ResponseWriter, r *http.Request, code int, title stri
 
 // CSRFToken is the token a console form must carry in its _csrf field.
 func (u *UI) CSRFToken(w http.ResponseWriter, r *http.Request) string {
-	return u.o.Auth.EnsureSession(w, r).CSRFToken()
+	return u.session(w, r).CSRFToken()
 }
 
 // render executes into a buffer first, so a template error never sends a
