@@ -85,11 +85,10 @@ var remediationStates = []store.RemediationState{store.RemediationAwaitingApprov
 // RemediationPage is the console page of remediation, reading rows from
 // the store; its forms need remediate.API registered with Forms: u.
 func (u *UI) RemediationPage() (Page, error) {
-	t, err := template.New("remediation").Funcs(funcs(u.o.Now)).Funcs(template.FuncMap{"duration": runDuration, "pair": pairRun}).ParseFS(templates, "templates/layout.html", "templates/part-remediation.html")
+	rp, err := newRemediationPage(u)
 	if err != nil {
 		return Page{}, err
 	}
-	rp := &remediationPage{u: u, t: t}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ui/remediation", rp.list)
 	mux.HandleFunc("GET /ui/remediation/{id}", rp.one)
@@ -99,6 +98,15 @@ func (u *UI) RemediationPage() (Page, error) {
 type remediationPage struct {
 	u *UI
 	t *template.Template
+}
+
+func newRemediationPage(u *UI) (*remediationPage, error) {
+	t, err := template.New("remediation").Funcs(funcs(u.o.Now)).Funcs(template.FuncMap{"duration": runDuration, "pair": pairRun}).
+		ParseFS(templates, "templates/layout.html", "templates/part-remediation.html")
+	if err != nil {
+		return nil, err
+	}
+	return &remediationPage{u: u, t: t}, nil
 }
 
 func (rp *remediationPage) body(w http.ResponseWriter, r *http.Request, name string, b remediationBody) (template.HTML, bool) {
