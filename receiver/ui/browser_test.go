@@ -511,6 +511,14 @@ func TestRemediationAndGatesInBrowser(t *testing.T) {
 		t.Fatalf("the incident page shows %d remediations, the API %d", n, len(list.Remediations))
 	}
 	shots(t, ctx, "incident-remediation", s.url+"/ui/incidents/1")
+	for _, r := range list.Remediations {
+		if r.Action == "capture-diagnostics" {
+			shots(t, ctx, "remediation-run", fmt.Sprintf("%s/ui/remediation/%d", s.url, r.ID))
+			if got := text(t, ctx, "h1"); !strings.Contains(got, "capture-diagnostics") {
+				t.Errorf("the run's page is titled %q", got)
+			}
+		}
+	}
 
 	do(t, ctx, "the remediation page", chromedp.Navigate(s.url+"/ui/remediation"), chromedp.WaitVisible(chromedp.ID("pause")))
 	do(t, ctx, "saying why", chromedp.SendKeys(chromedp.CSS(`form[action$="/pause"] input[name=comment]`), "LB migration"))
