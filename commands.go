@@ -14,6 +14,8 @@ import (
 	"github.com/golive-ops/golive/internal/generate"
 	"github.com/golive-ops/golive/internal/grafana"
 	"github.com/golive-ops/golive/receiver"
+	"github.com/golive-ops/golive/receiver/client"
+	"github.com/golive-ops/golive/receiver/dailyreport"
 )
 
 // build names this build in `golive version`.
@@ -25,12 +27,14 @@ var commands = map[string]cli.Command{
 	"receiver":    {Summary: "receive Alertmanager webhooks and turn them into graded incidents", Run: receiver.Command},
 	"incidents":   {Summary: "list, show, acknowledge, resolve and close incidents (a client of the receiver API)", Run: receiver.IncidentsCommand},
 	"remediation": {Summary: "list, approve and reject remediations; pause and resume them all (a client of the receiver API)", Run: receiver.RemediationCommand},
+	"rollout":     {Summary: "start, follow, pause, resume and abort rollouts the receiver runs (traffic stages watched by a gate)", Run: client.RolloutCommand},
 	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{
 		"test": {Summary: "send a test notification through each configured channel", Run: receiver.NotifyTestCommand},
 	}),
-	"check-config": {Summary: "check exporter, receiver and thresholds files, as their commands would at start", Run: checkconfig.Command},
+	"check-config": {Summary: "check exporter, receiver, thresholds and rollout plan files, as their commands would at start", Run: checkconfig.Command},
 	"generate":     {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
 	"baseline":     {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
+	"report":       {Summary: "build the daily monitoring report and mail it (or write it with --out, --eml)", Run: dailyreport.Command},
 	"dashboards": cli.Group("dashboards", "manage the generated Grafana dashboards", map[string]cli.Command{
 		"push": {Summary: "import dashboards into Grafana through its HTTP API", Run: grafana.PushCommand},
 	}),

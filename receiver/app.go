@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +31,7 @@ import (
 	"github.com/golive-ops/golive/receiver/api"
 	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
+	"github.com/golive-ops/golive/receiver/dailyreport"
 	"github.com/golive-ops/golive/receiver/gate"
 	"github.com/golive-ops/golive/receiver/incident"
 	"github.com/golive-ops/golive/receiver/ingest"
@@ -37,6 +40,7 @@ import (
 	"github.com/golive-ops/golive/receiver/notify"
 	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/retention"
+	"github.com/golive-ops/golive/receiver/rollout"
 	"github.com/golive-ops/golive/receiver/store"
 	"github.com/golive-ops/golive/receiver/store/postgres"
 	"github.com/golive-ops/golive/receiver/store/sqlite"
@@ -103,7 +107,9 @@ type generation struct {
 	worker    *notify.Worker
 	remedy    *remediate.Engine
 	retention *retention.Runner
+	report    *dailyreport.Schedule // nil: no report section
 	gates     *gate.Service
+	rollouts  *rollout.Runner
 	handler   http.Handler
 	onCall    incident.OnCall // the console's on-call page shows its schedules
 }
@@ -134,6 +140,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.metrics = metrics.New(a.reg, a.store, a.log)
 	a.retMet = retention.NewMetrics(a.reg)
 	a.gateMet = gate.NewMetrics(a.reg)
+	a.rolloutMetrics()
 	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_successful",
 		Help: "Whether the last configuration reload attempt was successful."})
 	a.reloadTS = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_success_timestamp_seconds",
@@ -195,6 +202,13 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 		return cfg.Notify.ChannelsFor(string(c.Incident.Priority), string(c.Kind))
 	}}
 	g := &generation{cfg: cfg}
+	if g.report, err = dailyreport.New(cfg.Report, cfg.Notify.Channels, cfg.OnCall.TimeZone, a.store, a.log.With("component", "report"), o.Now); err != nil {
+		return nil, err
+	}
+	if g.report != nil {
+		channels = maps.Clone(channels)
+		channels[dailyreport.ChannelName] = g.report.Channel()
+	}
 	g.worker = notify.NewWorker(a.store, channels, notify.WorkerOptions{
 		Owner: workerName(), Results: a.metrics.Notifications, Logger: a.log.With("component", "outbox"), Now: o.Now,
 	})
@@ -226,6 +240,7 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 		Logger: a.log.With("component", "gate"), Now: o.Now}); err != nil {
 		return nil, err
 	}
+	a.buildRollouts(g, slices.Collect(maps.Keys(channels)))
 	if g.handler, err = a.routes(g, authn); err != nil {
 		return nil, err
 	}
@@ -261,6 +276,9 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 	mux.Handle("/api/v1/remediations", authn.Wrap(protected))
 	mux.Handle("/api/v1/remediations/", authn.Wrap(protected))
 	mux.Handle("/ui", authn.Wrap(protected))
+	(&rollout.API{Runner: g.rollouts, Store: a.store, Logger: a.log.With("component", "rollout")}).Register(protected)
+	mux.Handle("/api/v1/rollouts", authn.Wrap(protected))
+	mux.Handle("/api/v1/rollouts/", authn.Wrap(protected))
 	mux.Handle("/ui/", authn.Wrap(protected))
 	g.gates.Register(mux) // each gate route authenticates itself (Flagger sends no headers)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
@@ -429,6 +447,10 @@ func (a *App) runBackground(ctx context.Context) {
 		wg.Go(func() { g.worker.Run(genCtx) })
 		wg.Go(func() { g.retention.Run(genCtx) })
 		wg.Go(func() { g.remedy.RunExpiry(genCtx, 30*time.Second) })
+		wg.Go(func() { g.rollouts.Run(genCtx) })
+		if g.report != nil {
+			wg.Go(func() { g.report.Run(genCtx) })
+		}
 		select {
 		case <-ctx.Done():
 		case <-a.reloaded:

@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 func runCrashChild(db string) int {
 	cfg := demoConfigFrom("../deploy/examples/receiver.yml")
 	cfg.Storage.SQLite.Path = db
+	if os.Getenv(rolloutChildEnv) != "" {
+		proceedingGate(cfg)
+	}
 	app, err := New(context.Background(), Options{Config: cfg})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)

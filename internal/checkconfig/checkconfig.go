@@ -16,6 +16,7 @@ import (
 
 	"github.com/golive-ops/golive/exporter"
 	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/internal/rollout"
 	"github.com/golive-ops/golive/internal/thresholds"
 	"github.com/golive-ops/golive/receiver"
 )
@@ -25,20 +26,21 @@ const (
 	kindExporter   = "exporter"
 	kindReceiver   = "receiver"
 	kindThresholds = "thresholds"
+	kindPlan       = "plan"
 )
 
-var kinds = []string{kindExporter, kindReceiver, kindThresholds}
+var kinds = []string{kindExporter, kindReceiver, kindThresholds, kindPlan}
 
 // Command runs `golive check-config`.
 func Command(ctx context.Context, env cli.Env) int {
-	app := cli.NewApp(env, "check-config", "Check exporter, receiver and thresholds files, each as its command would at start.\n\n"+
-		"The kind of each FILE comes from its keys; prefix it (exporter:FILE, receiver:FILE, thresholds:FILE) to say it.")
+	app := cli.NewApp(env, "check-config", "Check exporter, receiver, thresholds and rollout plan files, each as its command would at start.\n\n"+
+		"The kind of each FILE comes from its keys; prefix it (exporter:FILE, receiver:FILE, thresholds:FILE, plan:FILE) to say it.")
 	var exporters, receivers, thresholdFiles []string
 	app.Flag("exporter", "An exporter config to check (repeatable; same as exporter:FILE).").PlaceHolder("FILE").StringsVar(&exporters)
 	app.Flag("receiver", "A receiver config to check, secrets and notification channels included (repeatable).").PlaceHolder("FILE").StringsVar(&receivers)
 	app.Flag("thresholds", "A thresholds file to check (repeatable).").PlaceHolder("FILE").StringsVar(&thresholdFiles)
 	var args []string
-	app.Arg("file", "Files to check, each FILE or KIND:FILE (KIND: exporter, receiver, thresholds).").StringsVar(&args)
+	app.Arg("file", "Files to check, each FILE or KIND:FILE (KIND: exporter, receiver, thresholds, plan).").StringsVar(&args)
 	if _, code, done := app.Parse(); done {
 		return code
 	}
@@ -89,6 +91,14 @@ func Command(ctx context.Context, env cli.Env) int {
 
 // check runs kind's own start-up checks on file and prints what passed.
 func check(ctx context.Context, kind, file string, env cli.Env) error {
+	if kind == kindPlan {
+		p, err := rollout.Load(file)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "  SUCCESS: rollout plan %q parsed and validated (%d steps; the receiver checks the gate and the load balancer when it is started)\n", p.Name, len(p.Steps()))
+		return nil
+	}
 	if kind == kindThresholds {
 		if _, err := thresholds.Load(file); err != nil {
 			return err
@@ -125,6 +135,9 @@ var (
 	receiverKeys   = []string{"external_url", "storage", "webhook", "auth", "incidents", "grading", "sla", "oncall", "notify"}
 	exporterKeys   = []string{"global", "modules"}
 	thresholdsKeys = []string{"runbook_url", "jobs", "application", "exporter"}
+	// A rollout plan (golive rollout start --plan) also has notify, a list
+	// of channel names, where the receiver has a mapping.
+	planKeys = []string{"gate", "traffic", "stages", "users", "batches", "poll"}
 	// Both the exporter and thresholds have these: the exporter lists
 	// instances (a sequence), thresholds set limits (a mapping).
 	sharedKeys = []string{"postgres", "redis", "probes", "backups", "sql_checks", "services", "host"}
@@ -146,6 +159,10 @@ func detect(path string) (string, error) {
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			key, value := root.Content[i].Value, root.Content[i+1]
 			switch {
+			case key == "notify" && value.Kind == yaml.SequenceNode:
+				votes[kindPlan] = true
+			case contains(planKeys, key):
+				votes[kindPlan] = true
 			case contains(receiverKeys, key):
 				votes[kindReceiver] = true
 			case contains(exporterKeys, key):
@@ -164,7 +181,7 @@ func detect(path string) (string, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("cannot tell what kind of file this is from its keys: name it exporter:%s, receiver:%s or thresholds:%s", path, path, path)
+	return "", fmt.Errorf("cannot tell what kind of file this is from its keys: name it exporter:%s, receiver:%s, thresholds:%s or plan:%s", path, path, path, path)
 }
 
 // sharedKind tells exporter from thresholds by a shared key's value.

@@ -106,3 +106,29 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("a misspelt flag: exit %d, %q", code, out)
 	}
 }
+
+// Rollout plans are told apart by their keys (their notify is a list of
+// channel names, the receiver's a mapping) and checked as the receiver
+// would, each mistake named by its field.
+func TestRolloutPlans(t *testing.T) {
+	code, out := run(t, filepath.Join(repo, "deploy/examples/rollout.yml"))
+	if code != 0 || !strings.Contains(out, "(plan config, from its keys)") || !strings.Contains(out, `rollout plan "checkout"`) {
+		t.Fatalf("example plan: exit %d:\n%s", code, out)
+	}
+	bad := write(t, "plan.yml", `gate: go-live
+traffic:
+  haproxy: {address: "unix:/run/haproxy/admin.sock", backend: app, current: [old], candidate: [new]}
+stages: [{percent: 50, observe: 1m}, {percent: 20, observe: 1m}, {percent: 140, observe: 1m}]
+notify: [ops]
+`)
+	code, out = run(t, bad)
+	for _, want := range []string{"(plan config, from its keys)", "stages[1].percent: 20 does not go up", "stages[2].percent: 140 is outside 0-100"} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("bad plan: exit %d, want %q in:\n%s", code, want, out)
+		}
+	}
+	code, out = run(t, write(t, "typo.yml", "gate: go-live\nstages: [{percent: 100, observe: 1m, wieght: 1}]\n"))
+	if code != 1 || !strings.Contains(out, `line 2: stages[0].wieght: unknown field`) {
+		t.Errorf("unknown key: exit %d:\n%s", code, out)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/golive-ops/golive/internal/report"
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/yamlx"
 	"github.com/golive-ops/golive/receiver/gate"
@@ -44,6 +45,8 @@ type Config struct {
 	UI uiconfig.Config `yaml:"ui"`
 	// Retention deletes old payloads, occurrences and closed incidents.
 	Retention retention.Config `yaml:"retention"`
+	// Report mails the daily report (internal/report owns the section).
+	Report report.Config `yaml:"report,omitempty"`
 	// Gate is the prometheus: and gates: sections (rollout gates).
 	Gate gate.Section `yaml:",inline"`
 }

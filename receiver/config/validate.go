@@ -16,7 +16,7 @@ import (
 // when no storage is configured). Errors name the field.
 func (c *Config) Validate() error {
 	for _, check := range []func() error{c.validateStorage, c.validateWebhook, c.validateAuth,
-		c.validateIncidents, c.validateGrading, c.validateSLA, c.validateOnCall, c.Gate.Validate, c.validateRemediation} {
+		c.validateIncidents, c.validateGrading, c.validateSLA, c.validateOnCall, c.Gate.Validate, c.validateRemediation, c.validateReport} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -301,4 +301,13 @@ func LoadLocation(name string) (*time.Location, error) {
 		return time.Local, nil
 	}
 	return time.LoadLocation(name)
+}
+
+// validateReport checks that the report mails through an email channel.
+func (c *Config) validateReport() error {
+	isEmail := map[string]bool{}
+	for _, ch := range c.Notify.Channels {
+		isEmail[ch.Name] = ch.Email != nil
+	}
+	return c.Report.CheckChannel(isEmail)
 }

@@ -171,7 +171,7 @@ func (s *Service) Evaluate(ctx context.Context, name string) (Decision, error) {
 	f := &flight{done: make(chan struct{})}
 	g.running = f
 	g.mu.Unlock()
-	f.d, f.err = s.evaluate(ctx, g)
+	f.d, f.err = s.evaluate(ctx, g, g.spec)
 	g.mu.Lock()
 	if f.err == nil {
 		g.last, g.lastAt = &f.d, s.now()
@@ -192,7 +192,7 @@ type flight struct {
 
 // evaluate runs one evaluation and stores it. It does not end with the
 // caller's context: other callers wait for the same result.
-func (s *Service) evaluate(ctx context.Context, g *gateState) (Decision, error) {
+func (s *Service) evaluate(ctx context.Context, g *gateState, spec engine.Spec) (Decision, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout+5*time.Second)
 	defer cancel()
 	start := s.now()
@@ -200,7 +200,7 @@ func (s *Service) evaluate(ctx context.Context, g *gateState) (Decision, error) 
 	// made it: replicas and restarts count breaches in a row together.
 	streaks := s.loadStreaks(ctx, g.cfg.Name)
 	ev := &evidence{g: g, store: s.store, prom: s.prom, readiness: s.readiness}
-	res := engine.Evaluate(ctx, g.spec, ev, streaks)
+	res := engine.Evaluate(ctx, spec, ev, streaks)
 	d := Decision{Gate: g.cfg.Name, Result: res, EvaluatedAt: start.UTC()}
 	body, err := json.Marshal(d)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	imail "github.com/golive-ops/golive/internal/mail"
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/yamlx"
 )
@@ -286,24 +287,34 @@ func build(cfg ChannelConfig) (Channel, error) {
 }
 
 func buildEmail(cfg ChannelConfig, tmpl *Template, timeout time.Duration) (Channel, error) {
-	e := cfg.Email
-	pw, err := secret.Resolve("auth_password", e.Password, e.PasswordFile, "")
+	host, to, err := cfg.Email.Relay(timeout)
 	if err != nil {
 		return Channel{}, fmt.Errorf("email: %w", err)
+	}
+	return Channel{Name: cfg.Name, Kind: "email", Sender: &Email{host: host, to: to, tmpl: tmpl, now: time.Now}}, nil
+}
+
+// Relay builds the SMTP relay and recipients an email channel sends
+// through, reading the password file; the daily report mails through the
+// same relay.
+func (e *EmailConfig) Relay(timeout time.Duration) (*imail.Smarthost, []*mail.Address, error) {
+	pw, err := secret.Resolve("auth_password", e.Password, e.PasswordFile, "")
+	if err != nil {
+		return nil, nil, err
 	}
 	tc, err := e.TLS.build()
 	if err != nil {
-		return Channel{}, fmt.Errorf("email: %w", err)
+		return nil, nil, err
 	}
 	from, err := mail.ParseAddress(e.From)
 	if err != nil {
-		return Channel{}, fmt.Errorf("email: from: %w", err)
+		return nil, nil, fmt.Errorf("from: %w", err)
 	}
 	to := make([]*mail.Address, 0, len(e.To))
 	for _, a := range e.To {
 		addr, err := mail.ParseAddress(a)
 		if err != nil {
-			return Channel{}, fmt.Errorf("email: to: %w", err)
+			return nil, nil, fmt.Errorf("to: %w", err)
 		}
 		to = append(to, addr)
 	}
@@ -315,15 +326,17 @@ func buildEmail(cfg ChannelConfig, tmpl *Template, timeout time.Duration) (Chann
 			hello = h
 		}
 	}
-	return Channel{Name: cfg.Name, Kind: "email", Sender: &Email{
-		smarthost: e.Smarthost, hello: hello, from: from, to: to,
-		username: e.Username, password: pw,
-		implicit:   e.ImplicitTLS || port == strconv.Itoa(465),
-		requireTLS: e.RequireTLS == nil || *e.RequireTLS,
-		tlsConfig:  tc, tmpl: tmpl, timeout: timeout,
-		dialer: net.Dialer{Timeout: timeout},
-		now:    time.Now,
-	}}, nil
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &imail.Smarthost{
+		Addr: e.Smarthost, Hello: hello, From: from,
+		Username: e.Username, Password: pw,
+		Implicit:   e.ImplicitTLS || port == strconv.Itoa(465),
+		RequireTLS: e.RequireTLS == nil || *e.RequireTLS,
+		TLS:        tc, Timeout: timeout,
+		Dialer: net.Dialer{Timeout: timeout},
+	}, to, nil
 }
 
 func buildWebhook(cfg ChannelConfig, tmpl *Template, timeout time.Duration) (Channel, error) {

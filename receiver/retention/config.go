@@ -24,6 +24,10 @@ type Config struct {
 	// Incidents is how long a closed incident is kept; it goes with its
 	// occurrences, notifications and timeline.
 	Incidents model.Duration `yaml:"incidents"`
+	// GateDecisions is how long rollout gate decisions are kept (one row
+	// per uncached evaluation: up to one per min_interval per gate and
+	// replica). Each gate's newest decision is always kept.
+	GateDecisions model.Duration `yaml:"gate_decisions"`
 	// Interval is the time between runs; BatchSize the rows one short
 	// transaction deletes, so webhooks never wait long behind retention.
 	Interval  model.Duration `yaml:"interval"`
@@ -36,9 +40,10 @@ const minOccurrences = 24 * time.Hour
 // Default keeps raw payloads a week, everything else forever.
 func Default() Config {
 	return Config{
-		Webhooks:  model.Duration(7 * 24 * time.Hour),
-		Interval:  model.Duration(10 * time.Minute),
-		BatchSize: 500,
+		Webhooks:      model.Duration(7 * 24 * time.Hour),
+		GateDecisions: model.Duration(30 * 24 * time.Hour),
+		Interval:      model.Duration(10 * time.Minute),
+		BatchSize:     500,
 	}
 }
 

@@ -20,6 +20,7 @@ const (
 	KindWebhooks    = "webhooks"
 	KindOccurrences = "occurrences"
 	KindIncidents   = "incidents"
+	KindGates       = "gate_decisions"
 )
 
 // Metrics are retention's own.
@@ -33,7 +34,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Deleted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "golive_receiver_retention_deleted_total",
-			Help: "Rows deleted by retention, by kind (webhooks, occurrences, incidents with their timeline)."}, []string{"kind"}),
+			Help: "Rows deleted by retention, by kind (webhooks, occurrences, incidents with their timeline, gate_decisions)."}, []string{"kind"}),
 		Failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "golive_receiver_retention_failures_total",
 			Help: "Retention runs that stopped on a storage error."}),
 		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_retention_last_success_timestamp_seconds",
@@ -86,6 +87,7 @@ func (r *Runner) RunOnce(ctx context.Context) (map[string]int, error) {
 		{KindWebhooks, time.Duration(r.Config.Webhooks), r.Store.PruneWebhooks},
 		{KindOccurrences, time.Duration(r.Config.Occurrences), r.Store.PruneOccurrences},
 		{KindIncidents, time.Duration(r.Config.Incidents), r.Store.PruneIncidents},
+		{KindGates, time.Duration(r.Config.GateDecisions), r.Store.PruneGateDecisions},
 	} {
 		if k.age <= 0 {
 			continue

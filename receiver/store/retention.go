@@ -22,4 +22,7 @@ type Retention interface {
 	// belongs to them: occurrences, outbox items and the timeline (the only
 	// way a timeline event is ever deleted).
 	PruneIncidents(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneGateDecisions deletes gate decisions evaluated before t, except
+	// each gate's newest one (breach streaks continue from it).
+	PruneGateDecisions(ctx context.Context, before time.Time, limit int) (int, error)
 }

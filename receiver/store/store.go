@@ -74,6 +74,8 @@ type Store interface {
 	Remediations
 	// Gates keeps rollout gate decisions (gates.go).
 	Gates
+	// Rollouts keeps the plans the receiver runs (rollouts.go).
+	Rollouts
 
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error

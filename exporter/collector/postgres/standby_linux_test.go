@@ -38,14 +38,26 @@ func TestReplicationOnARealStandby(t *testing.T) {
 	exec1(ctx, t, primaryDSN, "CREATE TABLE IF NOT EXISTS golive_standby_probe (at timestamptz)")
 	t.Cleanup(func() { exec1(context.Background(), t, primaryDSN, "DROP TABLE IF EXISTS golive_standby_probe") })
 	exec1(ctx, t, primaryDSN, "INSERT INTO golive_standby_probe VALUES (now())")
-	waitCaughtUp(ctx, t, primaryDSN)
-
 	standby := newTestCollector(t, Config{Name: "standby", DSN: secret.Secret(standbyDSN)})
-	got, err := scrapeOnce(ctx, t, standby.Update)
-	if err != nil {
-		t.Fatalf("standby: %v", err)
-	}
 	server := map[string]string{"server": "standby"}
+	// Other tests write to the same server at the same time, so WAL can
+	// arrive between "caught up" and the scrape: scrape again until one
+	// lands while received = replayed (a standby that never reports 0 when
+	// caught up still fails).
+	var (
+		got gathered
+		err error
+	)
+	for attempt := 0; ; attempt++ {
+		waitCaughtUp(ctx, t, primaryDSN)
+		if got, err = scrapeOnce(ctx, t, standby.Update); err != nil {
+			t.Fatalf("standby: %v", err)
+		}
+		if got.mustValue(t, "pg_replication_lag_seconds", server) == 0 || attempt == 20 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if v := got.mustValue(t, "pg_up", server); v != 1 {
 		t.Errorf("standby pg_up = %v", v)
 	}

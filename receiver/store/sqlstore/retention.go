@@ -62,6 +62,13 @@ func (s *Store) PruneIncidents(ctx context.Context, before time.Time, limit int)
 	return n, err
 }
 
+func (s *Store) PruneGateDecisions(ctx context.Context, before time.Time, limit int) (int, error) {
+	return s.prune(ctx, "prune gate decisions", `DELETE FROM gate_decisions WHERE id IN (
+		SELECT d.id FROM gate_decisions d WHERE d.evaluated_at < ?
+		  AND d.id < (SELECT max(n.id) FROM gate_decisions n WHERE n.gate = d.gate)
+		ORDER BY d.id LIMIT ?)`, ns(before), limit)
+}
+
 func (s *Store) prune(ctx context.Context, op, q string, args ...any) (int, error) {
 	var n int64
 	err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -154,5 +155,41 @@ func testPruneBatches(t *testing.T, open Opener) {
 	}
 	if _, err := s.Occurrence(ctx(t), "firing", T0); err != nil {
 		t.Fatalf("pruning its webhook removed an occurrence: %v", err)
+	}
+}
+
+// Old gate decisions go, except each gate's newest, which breach streaks
+// continue from however old it is.
+func testPruneGateDecisions(t *testing.T, open Opener) {
+	s := open(t, time.Now)
+	ids := map[string][]int64{}
+	for i, g := range []string{"a", "a", "a", "b"} {
+		d := &store.GateDecision{Gate: g, Decision: "hold", EvaluatedAt: T0.Add(time.Duration(i) * time.Hour), Body: []byte(`{}`)}
+		if err := s.InsertGateDecision(ctx(t), d); err != nil {
+			t.Fatal(err)
+		}
+		ids[g] = append(ids[g], d.ID)
+	}
+	// Everything is older than the cutoff: a's two older decisions go in
+	// batches of one; a's newest and b's only one stay.
+	for round, want := range []int{1, 1, 0} {
+		n, err := s.PruneGateDecisions(ctx(t), T0.Add(48*time.Hour), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Fatalf("round %d: pruned %d, want %d", round, n, want)
+		}
+	}
+	for _, id := range ids["a"][:2] {
+		if _, err := s.GateDecision(ctx(t), id); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("old decision %d: %v, want ErrNotFound", id, err)
+		}
+	}
+	for _, g := range []string{"a", "b"} {
+		latest, err := s.LatestGateDecision(ctx(t), g)
+		if err != nil || latest.ID != ids[g][len(ids[g])-1] {
+			t.Fatalf("gate %s newest = %+v, %v; want id %d kept", g, latest, err, ids[g][len(ids[g])-1])
+		}
 	}
 }

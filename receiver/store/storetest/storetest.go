@@ -50,9 +50,11 @@ func Run(t *testing.T, open Opener) {
 		"CheckWritable":             testCheckWritable,
 		"LockGroupsMany":            testLockGroupsMany,
 		"PruneIncidents":            testPruneIncidents,
+		"PruneGateDecisions":        testPruneGateDecisions,
 		"PruneBatches":              testPruneBatches,
 		"GateDecisions":             testGateDecisions,
 		"FiringOccurrences":         testFiringOccurrences,
+		"Rollouts":                  testRollouts,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open) })
