@@ -13,6 +13,7 @@ import (
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/internal/generate"
 	"github.com/golive-ops/golive/internal/grafana"
+	"github.com/golive-ops/golive/internal/readiness"
 	"github.com/golive-ops/golive/receiver"
 	"github.com/golive-ops/golive/receiver/client"
 	"github.com/golive-ops/golive/receiver/dailyreport"
@@ -31,10 +32,11 @@ var commands = map[string]cli.Command{
 	"notify": cli.Group("notify", "test the receiver's notification channels", map[string]cli.Command{
 		"test": {Summary: "send a test notification through each configured channel", Run: receiver.NotifyTestCommand},
 	}),
-	"check-config": {Summary: "check exporter, receiver, thresholds and rollout plan files, as their commands would at start", Run: checkconfig.Command},
+	"check-config": {Summary: "check exporter, receiver, thresholds, rollout plan and readiness files, as their commands would at start", Run: checkconfig.Command},
 	"generate":     {Summary: "generate rules, rule tests and dashboards from rules/thresholds.yml", Run: generate.Command},
 	"baseline":     {Summary: "derive thresholds from measured Prometheus history", Run: baseline.Command},
 	"report":       {Summary: "build the daily monitoring report and mail it (or write it with --out, --eml)", Run: dailyreport.Command},
+	"readiness":    {Summary: "evaluate the go-live readiness checklist, or sign off its manual items", Run: readiness.Command},
 	"dashboards": cli.Group("dashboards", "manage the generated Grafana dashboards", map[string]cli.Command{
 		"push": {Summary: "import dashboards into Grafana through its HTTP API", Run: grafana.PushCommand},
 	}),

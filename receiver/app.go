@@ -38,6 +38,7 @@ import (
 	"github.com/golive-ops/golive/receiver/jobs"
 	"github.com/golive-ops/golive/receiver/metrics"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/readiness"
 	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/retention"
 	"github.com/golive-ops/golive/receiver/rollout"
@@ -141,6 +142,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.retMet = retention.NewMetrics(a.reg)
 	a.gateMet = gate.NewMetrics(a.reg)
 	a.rolloutMetrics()
+	a.reg.MustRegister(readiness.NewCollector(a.store, a.log))
 	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_successful",
 		Help: "Whether the last configuration reload attempt was successful."})
 	a.reloadTS = prometheus.NewGauge(prometheus.GaugeOpts{Name: "golive_receiver_config_last_reload_success_timestamp_seconds",
@@ -237,7 +239,7 @@ func (a *App) build(cfg *config.Config, secrets config.Secrets) (*generation, er
 		Disabled: cfg.Auth.Disabled, Users: cfg.UI.Users, SessionKey: sessionKey, SessionTTL: cfg.UI.TTL(),
 		SecureCookies: strings.HasPrefix(cfg.ExternalURL, "https://"), Now: o.Now}, a.log)
 	if g.gates, err = gate.New(gate.Options{Section: cfg.Gate, Store: a.store, Metrics: a.gateMet, Allowed: authn.Allowed,
-		Logger: a.log.With("component", "gate"), Now: o.Now}); err != nil {
+		Readiness: readiness.Gate{Store: a.store}, Logger: a.log.With("component", "gate"), Now: o.Now}); err != nil {
 		return nil, err
 	}
 	a.buildRollouts(g, slices.Collect(maps.Keys(channels)))
@@ -269,8 +271,11 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 	}
 	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log, Forms: u}).Register(protected)
 	(&remediate.API{Engine: g.remedy, Store: a.store, Logger: a.log, Forms: u}).Register(protected)
+	u.AddPage(ui.Page{Slot: ui.SlotReadiness, Handler: &readiness.Page{Store: a.store, UI: u, Logger: a.log, Now: a.opts.Now}})
 	u.Register(protected)
 	u.RegisterPublic(mux)
+	(&readiness.API{Store: a.store, Channels: channelNames(cfg.Notify.Channels), Logger: a.log, Now: a.opts.Now}).Register(protected)
+	mux.Handle("/api/v1/readiness/", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents", authn.Wrap(protected))
 	mux.Handle("/api/v1/incidents/", authn.Wrap(protected))
 	mux.Handle("/api/v1/remediations", authn.Wrap(protected))

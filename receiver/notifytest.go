@@ -3,6 +3,7 @@ package receiver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"github.com/golive-ops/golive/internal/cli"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/notify"
+	"github.com/golive-ops/golive/receiver/store"
 )
 
 // NotifyTestCommand is `golive notify test`: it sends a test message
@@ -24,6 +26,7 @@ func NotifyTestCommand(ctx context.Context, env cli.Env) int {
 	configFile := app.Flag("config.file", "Receiver configuration file.").Default("receiver.yml").String()
 	var timeout model.Duration
 	cli.DurationVar(app.Flag("timeout", "Time limit for each channel."), "30s", &timeout)
+	noRecord := app.Flag("no-record", "Do not record the results in the receiver's store (readiness reads them from there).").Bool()
 	channelArgs := app.Arg("channel", "Channels to test (default: all).").Strings()
 	if _, code, done := app.Parse(); done {
 		return code
@@ -47,6 +50,31 @@ func NotifyTestCommand(ctx context.Context, env cli.Env) int {
 		fmt.Fprintf(env.Stderr, "%s: no notify.channels configured\n", *configFile)
 		return 1
 	}
+	// The results go into the receiver's own store, where the readiness
+	// item "notification channel tested" reads them.
+	var rec store.Store
+	if !*noRecord {
+		secrets, err := cfg.ResolveSecrets()
+		if err != nil {
+			return app.Fail(err)
+		}
+		if rec, err = openStore(ctx, cfg, secrets, slog.New(slog.DiscardHandler)); err != nil {
+			return app.Fail(fmt.Errorf("opening the receiver's store to record the results (--no-record skips it): %w", err))
+		}
+		defer rec.Close()
+	}
+	record := func(name string, err error) error {
+		if rec == nil {
+			return nil
+		}
+		t := store.ChannelTest{Channel: name, OK: err == nil, TestedAt: time.Now()}
+		if err != nil {
+			t.Error = err.Error()
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return rec.InsertChannelTest(rctx, t)
+	}
 	failed := 0
 	for _, name := range names {
 		ch, ok := channels[name]
@@ -55,7 +83,12 @@ func NotifyTestCommand(ctx context.Context, env cli.Env) int {
 			failed++
 			continue
 		}
-		if err := sendTest(ctx, ch, cfg.ExternalURL, time.Duration(timeout)); err != nil {
+		err := sendTest(ctx, ch, cfg.ExternalURL, time.Duration(timeout))
+		if rerr := record(name, err); rerr != nil {
+			fmt.Fprintf(env.Stderr, "recording the test of %s: %v\n", name, rerr)
+			failed++
+		}
+		if err != nil {
 			fmt.Fprintf(env.Stdout, "%-20s FAILED: %v\n", name, err)
 			failed++
 			continue
@@ -80,4 +113,13 @@ func sendTest(ctx context.Context, ch notify.Channel, externalURL string, timeou
 		URL:     externalURL, StartedAt: now,
 	})
 	return err
+}
+
+// channelNames are the configured channels' names.
+func channelNames(chs []notify.ChannelConfig) []string {
+	out := make([]string, 0, len(chs))
+	for _, c := range chs {
+		out = append(out, c.Name)
+	}
+	return out
 }

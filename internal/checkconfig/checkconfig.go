@@ -16,6 +16,7 @@ import (
 
 	"github.com/golive-ops/golive/exporter"
 	"github.com/golive-ops/golive/internal/cli"
+	"github.com/golive-ops/golive/internal/readiness"
 	"github.com/golive-ops/golive/internal/rollout"
 	"github.com/golive-ops/golive/internal/thresholds"
 	"github.com/golive-ops/golive/receiver"
@@ -27,20 +28,21 @@ const (
 	kindReceiver   = "receiver"
 	kindThresholds = "thresholds"
 	kindPlan       = "plan"
+	kindReadiness  = "readiness"
 )
 
-var kinds = []string{kindExporter, kindReceiver, kindThresholds, kindPlan}
+var kinds = []string{kindExporter, kindReceiver, kindThresholds, kindPlan, kindReadiness}
 
 // Command runs `golive check-config`.
 func Command(ctx context.Context, env cli.Env) int {
-	app := cli.NewApp(env, "check-config", "Check exporter, receiver, thresholds and rollout plan files, each as its command would at start.\n\n"+
-		"The kind of each FILE comes from its keys; prefix it (exporter:FILE, receiver:FILE, thresholds:FILE, plan:FILE) to say it.")
+	app := cli.NewApp(env, "check-config", "Check exporter, receiver, thresholds, rollout plan and readiness files, each as its command would at start.\n\n"+
+		"The kind of each FILE comes from its keys; prefix it (exporter:FILE, receiver:FILE, thresholds:FILE, plan:FILE, readiness:FILE) to say it.")
 	var exporters, receivers, thresholdFiles []string
 	app.Flag("exporter", "An exporter config to check (repeatable; same as exporter:FILE).").PlaceHolder("FILE").StringsVar(&exporters)
 	app.Flag("receiver", "A receiver config to check, secrets and notification channels included (repeatable).").PlaceHolder("FILE").StringsVar(&receivers)
 	app.Flag("thresholds", "A thresholds file to check (repeatable).").PlaceHolder("FILE").StringsVar(&thresholdFiles)
 	var args []string
-	app.Arg("file", "Files to check, each FILE or KIND:FILE (KIND: exporter, receiver, thresholds, plan).").StringsVar(&args)
+	app.Arg("file", "Files to check, each FILE or KIND:FILE (KIND: exporter, receiver, thresholds, plan, readiness).").StringsVar(&args)
 	if _, code, done := app.Parse(); done {
 		return code
 	}
@@ -97,6 +99,14 @@ func check(ctx context.Context, kind, file string, env cli.Env) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "  SUCCESS: rollout plan %q parsed and validated (%d steps; the receiver checks the gate and the load balancer when it is started)\n", p.Name, len(p.Steps()))
+		return nil
+	}
+	if kind == kindReadiness {
+		c, err := readiness.Load(file)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "  SUCCESS: readiness checklist with %d items (%d signed off by people); every module, server and endpoint resolved\n", len(c.Items), len(c.Manual()))
 		return nil
 	}
 	if kind == kindThresholds {
@@ -156,6 +166,13 @@ func detect(path string) (string, error) {
 	votes := map[string]bool{}
 	if len(doc.Content) > 0 && doc.Content[0].Kind == yaml.MappingNode {
 		root := doc.Content[0]
+		// Only a readiness checklist has items (its modules would vote
+		// exporter).
+		for i := 0; i < len(root.Content); i += 2 {
+			if root.Content[i].Value == "items" {
+				return kindReadiness, nil
+			}
+		}
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			key, value := root.Content[i].Value, root.Content[i+1]
 			switch {
@@ -181,7 +198,7 @@ func detect(path string) (string, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("cannot tell what kind of file this is from its keys: name it exporter:%s, receiver:%s, thresholds:%s or plan:%s", path, path, path, path)
+	return "", fmt.Errorf("cannot tell what kind of file this is from its keys: name it exporter:%s, receiver:%s, thresholds:%s, plan:%s or readiness:%s", path, path, path, path, path)
 }
 
 // sharedKind tells exporter from thresholds by a shared key's value.

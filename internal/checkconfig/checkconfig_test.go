@@ -132,3 +132,16 @@ notify: [ops]
 		t.Errorf("unknown key: exit %d:\n%s", code, out)
 	}
 }
+
+// A readiness checklist is told by its items, even with modules of its own.
+func TestReadinessChecklist(t *testing.T) {
+	code, out := run(t, filepath.Join(repo, "deploy/examples/readiness.yml"))
+	if code != 0 || !strings.Contains(out, "(readiness config, from its keys)\n  SUCCESS: readiness checklist with") {
+		t.Errorf("the example checklist: exit %d\n%s", code, out)
+	}
+	bad := write(t, "readiness.yml", "modules:\n  web: {prober: http}\nitems:\n  - name: api\n    probe: {module: wbe, target: http://127.0.0.1/}\n")
+	code, out = run(t, bad)
+	if code != 1 || !strings.Contains(out, `line 5: items[0].probe.module: "wbe" is not a module of the checklist or the exporter config (have: web)`) {
+		t.Errorf("a checklist naming a missing module: exit %d\n%s", code, out)
+	}
+}

@@ -127,8 +127,8 @@ func golive(t *thresholds.Thresholds, c *rulegen.Catalog) Dashboard {
 	l.add(12, 5, stat("Open incidents", "Incidents not yet resolved, by priority.", "short",
 		[]Step{{Color: "green"}, {Color: "red", Value: ptr(1.0)}},
 		query{"sum by (priority) (golive_receiver_incidents_open)", "{{priority}}"}))
-	l.add(12, 8, upDown(barGauge("Readiness checks", "Each automated readiness check (1 passes, 0 fails).", "none", ptr(0.0), ptr(1.0), nil,
-		query{"min by (check) (golive_readiness_check_ok)", "{{check}}"}), "PASS", "FAIL"))
+	l.add(12, 8, upDown(barGauge("Readiness checks", "Each readiness item of the newest stored report, by category (1 passes or warns; 0 fails, errored or awaits a sign-off).", "none", ptr(0.0), ptr(1.0), nil,
+		query{"min by (category, check) (golive_readiness_check_ok)", "{{category}}: {{check}}"}), "PASS", "FAIL"))
 	l.add(12, 8, stat("Firing alerts", "Alerts firing now, by priority.", "short",
 		[]Step{{Color: "green"}, {Color: "red", Value: ptr(1.0)}},
 		query{`count by (priority) (ALERTS{alertstate="firing"})`, "{{priority}}"}))

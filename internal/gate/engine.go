@@ -219,6 +219,10 @@ func decide(spec Spec, g gathered, prev map[string]int) Result {
 			acc.add(Hold, "readiness report unavailable: %v", g.readyErr)
 		case !r.Known:
 			acc.add(Hold, "no readiness report yet")
+		case !r.Ready && len(r.Failing) > 0:
+			for _, f := range r.Failing {
+				acc.add(Hold, "not ready: %s", f)
+			}
 		case !r.Ready:
 			acc.add(Hold, "not ready: %s", r.Summary)
 		}

@@ -139,6 +139,10 @@ func TestEvaluate(t *testing.T) {
 		{name: "readiness required and missing holds", spec: func(s *Spec) { s.RequireReadiness = true }, want: Hold, reason: "no readiness report yet"},
 		{name: "readiness not ready holds", spec: func(s *Spec) { s.RequireReadiness = true },
 			ev: func(f *fakeEvidence) { f.readiness = Readiness{Known: true, Summary: "2 of 31 items fail"} }, want: Hold, reason: "not ready: 2 of 31 items fail"},
+		{name: "readiness not ready holds on each failing item", spec: func(s *Spec) { s.RequireReadiness = true },
+			ev: func(f *fakeEvidence) {
+				f.readiness = Readiness{Known: true, Summary: "2 failed", Failing: []string{"db: pg_up 0", "training: not signed off"}}
+			}, want: Hold, reason: "not ready: training: not signed off"},
 		{name: "readiness ready proceeds", spec: func(s *Spec) { s.RequireReadiness = true },
 			ev: func(f *fakeEvidence) { f.readiness = Readiness{Known: true, Ready: true} }, want: Proceed},
 	}

@@ -176,6 +176,9 @@ type Readiness struct {
 	Known   bool   `json:"known"`
 	Ready   bool   `json:"ready"`
 	Summary string `json:"summary,omitempty"`
+	// Failing are the required items keeping it from ready ("name:
+	// reason"); each becomes a reason of the hold.
+	Failing []string `json:"failing,omitempty"`
 }
 
 // Evidence is what the engine reads. Implementations bound every call with

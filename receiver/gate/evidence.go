@@ -16,9 +16,8 @@ import (
 	"github.com/golive-ops/golive/receiver/store"
 )
 
-// ReadinessSource is the seam for go-live readiness: the latest report.
-// Until readiness exists the receiver has none, and gates that require it
-// hold.
+// ReadinessSource is go-live readiness: the latest stored report
+// (receiver/readiness.Gate). Without a report, gates that require one hold.
 type ReadinessSource interface {
 	LatestReadiness(ctx context.Context) (engine.Readiness, error)
 }

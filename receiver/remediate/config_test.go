@@ -80,7 +80,7 @@ remediation:
     - name: restart
       when: {priorities: [P0]}
       kind: ansible
-      cooldown: 1m`, `remediation.actions[0].kind: "ansible" is not one of [diagnostics exec http service_restart war_room]`},
+      cooldown: 1m`, `remediation.actions[0].kind: "ansible" is not one of [diagnostics exec haproxy http postgres_failover service_restart war_room]`},
 		"block of another kind": {`
 remediation:
   actions:

@@ -8,7 +8,9 @@ import (
 	"github.com/golive-ops/golive/receiver/remediate/action"
 	"github.com/golive-ops/golive/receiver/remediate/diagnostics"
 	"github.com/golive-ops/golive/receiver/remediate/execaction"
+	"github.com/golive-ops/golive/receiver/remediate/haproxyaction"
 	"github.com/golive-ops/golive/receiver/remediate/httpaction"
+	"github.com/golive-ops/golive/receiver/remediate/pgfailover"
 	"github.com/golive-ops/golive/receiver/remediate/restart"
 	"github.com/golive-ops/golive/receiver/remediate/warroom"
 )
@@ -16,11 +18,13 @@ import (
 // KindSettings holds one block per action kind; ActionConfig inlines it,
 // so `kind: exec` goes with an `exec:` block.
 type KindSettings struct {
-	Exec           *execaction.Config  `yaml:"exec,omitempty"`
-	HTTP           *httpaction.Config  `yaml:"http,omitempty"`
-	Diagnostics    *diagnostics.Config `yaml:"diagnostics,omitempty"`
-	WarRoom        *warroom.Config     `yaml:"war_room,omitempty"`
-	ServiceRestart *restart.Config     `yaml:"service_restart,omitempty"`
+	Exec             *execaction.Config    `yaml:"exec,omitempty"`
+	HTTP             *httpaction.Config    `yaml:"http,omitempty"`
+	Diagnostics      *diagnostics.Config   `yaml:"diagnostics,omitempty"`
+	WarRoom          *warroom.Config       `yaml:"war_room,omitempty"`
+	ServiceRestart   *restart.Config       `yaml:"service_restart,omitempty"`
+	HAProxy          *haproxyaction.Config `yaml:"haproxy,omitempty"`
+	PostgresFailover *pgfailover.Config    `yaml:"postgres_failover,omitempty"`
 }
 
 // kind is one line of the wiring table: whether an action's block for
@@ -33,6 +37,10 @@ type kind struct {
 	// directory (nil: it has none).
 	relative func(s *KindSettings, join func(*string))
 }
+
+// destructive kinds wait for approval unless the action says
+// `approval: none`: a failover cannot be taken back.
+var destructive = map[string]bool{"postgres_failover": true}
 
 // kinds is the wiring table, one line per kind (Alertmanager's
 // config/receiver/receiver.go). Each kind lives in its own package with
@@ -76,6 +84,14 @@ var kinds = map[string]kind{
 		func(s *KindSettings, f string) error { return s.ServiceRestart.Validate(f) },
 		func(s *KindSettings) (action.Action, error) { return restart.New(*s.ServiceRestart) },
 		nil},
+	"haproxy": {func(s *KindSettings) bool { return s.HAProxy != nil },
+		func(s *KindSettings, f string) error { return s.HAProxy.Validate(f) },
+		func(s *KindSettings) (action.Action, error) { return haproxyaction.New(*s.HAProxy) },
+		nil},
+	"postgres_failover": {func(s *KindSettings) bool { return s.PostgresFailover != nil },
+		func(s *KindSettings, f string) error { return s.PostgresFailover.Validate(f) },
+		func(s *KindSettings) (action.Action, error) { return pgfailover.New(*s.PostgresFailover) },
+		func(s *KindSettings, join func(*string)) { s.PostgresFailover.RelativeTo(join) }},
 }
 
 // KindNames lists the kinds, sorted.
@@ -103,6 +119,9 @@ func validateKind(a *ActionConfig, field string) error {
 	}
 	if err := k.validate(&a.KindSettings, field+"."+a.Kind); err != nil {
 		return err
+	}
+	if a.Approval == "" && destructive[a.Kind] {
+		a.Approval = "required"
 	}
 	if a.Kind == "service_restart" && a.Verify == nil {
 		return fmt.Errorf("%s.verify: required for service_restart: a restart succeeds only when its post-check passes", field)

@@ -76,6 +76,9 @@ type Store interface {
 	Gates
 	// Rollouts keeps the plans the receiver runs (rollouts.go).
 	Rollouts
+	// Readiness keeps go-live sign-offs, reports and channel tests
+	// (readiness.go).
+	Readiness
 
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error

@@ -3,14 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
 	"sort"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +12,7 @@ import (
 
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/testenv"
+	"github.com/golive-ops/golive/internal/testenv/pgcluster"
 )
 
 // standbyName is the standby's cluster_name, which its WAL receiver reports
@@ -135,132 +129,16 @@ func theirValue(t *testing.T, families map[string]*dto.MetricFamily, name string
 	return 0
 }
 
-// startStandby makes a streaming standby of the server behind primaryDSN and
-// runs it on a free loopback port until the test ends. The server refuses to
-// run as root, so under root it runs as the postgres user. It needs the
-// server's binaries (GOLIVE_TEST_PG_BINDIR, else /usr/lib/postgresql/<major>/bin)
-// and a pg_hba.conf that lets the test user replicate from 127.0.0.1 (.ci/run
+// startStandby makes a streaming standby of the server behind primaryDSN
+// (pg_basebackup, run as the postgres user under root) on a free loopback
+// port until the test ends. It needs the server's binaries
+// (GOLIVE_TEST_PG_BINDIR, else /usr/lib/postgresql/<major>/bin) and a
+// pg_hba.conf that lets the test user replicate from 127.0.0.1 (.ci/run
 // adds that line).
 func startStandby(ctx context.Context, t *testing.T, primaryDSN string) string {
 	t.Helper()
 	major := int(queryFloat(t, primaryDSN, "SELECT current_setting('server_version_num')::float8")) / 10000
-	bindir := os.Getenv("GOLIVE_TEST_PG_BINDIR")
-	if bindir == "" {
-		bindir = fmt.Sprintf("/usr/lib/postgresql/%d/bin", major)
-	}
-	for _, tool := range []string{"pg_basebackup", "postgres"} {
-		if _, err := os.Stat(filepath.Join(bindir, tool)); err != nil {
-			testenv.Unavailable(t, "%s of PostgreSQL %d not in %s (set GOLIVE_TEST_PG_BINDIR)", tool, major, bindir)
-		}
-	}
-	cred, uid, gid := runAs(t)
-
-	dir, err := os.MkdirTemp("", "golive-standby-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chown(dir, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-
-	backup := exec.CommandContext(ctx, filepath.Join(bindir, "pg_basebackup"),
-		"--dbname="+primaryDSN, "--pgdata="+data, "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast")
-	backup.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	if out, err := backup.CombinedOutput(); err != nil {
-		testenv.Unavailable(t, "pg_basebackup from the test server failed (does pg_hba.conf allow replication from 127.0.0.1?): %v\n%s", err, out)
-	}
-
-	// Debian keeps postgresql.conf and pg_hba.conf in /etc, so the backup
-	// has neither; the settings that matter are on the command line.
-	for name, content := range map[string]string{
-		"postgresql.conf": "",
-		"pg_hba.conf":     "local all all trust\nhost all all 127.0.0.1/32 trust\n",
-		"pg_ident.conf":   "",
-	} {
-		path := filepath.Join(data, name)
-		if _, err := os.Stat(path); err == nil {
-			continue
-		}
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(path, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	port := closedPort(t)
-	server := exec.Command(filepath.Join(bindir, "postgres"), "-D", data, "-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
-		"-c", "cluster_name="+standbyName, "-c", "hot_standby=on",
-		"-c", "logging_collector=off", "-c", "log_destination=stderr")
-	logFile, err := os.Create(filepath.Join(dir, "standby.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	server.Stdout, server.Stderr = logFile, logFile
-	server.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
-	if err := server.Start(); err != nil {
-		t.Fatalf("start standby: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = server.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = server.Process.Signal(syscall.SIGINT) // fast shutdown
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = server.Process.Kill()
-			<-done
-		}
-		logFile.Close()
-	})
-
-	cfg, err := pgx.ParseConfig(primaryDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", cfg.User, port, cfg.Database)
-	for {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err == nil {
-			var inRecovery bool
-			err = conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery)
-			conn.Close(context.Background())
-			if err == nil && inRecovery {
-				return dsn
-			}
-			if err == nil {
-				t.Fatal("the standby is not in recovery")
-			}
-		}
-		select {
-		case <-ctx.Done():
-		case <-done:
-		case <-time.After(100 * time.Millisecond):
-			continue
-		}
-		log, _ := os.ReadFile(logFile.Name())
-		t.Fatalf("standby did not accept connections: %v\n%s", err, log)
-	}
-}
-
-// runAs returns the credential to run PostgreSQL's binaries with: the
-// postgres user's when the tests run as root, none otherwise.
-func runAs(t *testing.T) (cred *syscall.Credential, uid, gid int) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		return nil, os.Geteuid(), os.Getegid()
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		testenv.Unavailable(t, "running as root and there is no postgres user to run a standby as: %v", err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, uid, gid
+	return pgcluster.Standby(ctx, t, primaryDSN, major, pgcluster.Options{Name: standbyName}).DSN
 }
 
 func exec1(ctx context.Context, t *testing.T, dsn, sql string) {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		"GateDecisions":             testGateDecisions,
 		"FiringOccurrences":         testFiringOccurrences,
 		"Rollouts":                  testRollouts,
+		"Readiness":                 testReadiness,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open) })
