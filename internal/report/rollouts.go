@@ -155,11 +155,10 @@ func (r *Report) rollouts(ctx context.Context, src RolloutSource) {
 	sort.Slice(r.GateDecisions, func(i, j int) bool { return r.GateDecisions[i].Gate < r.GateDecisions[j].Gate })
 }
 
-// rolloutAttention: a rollout that rolled back (or is rolling back) or
-// failed, or is held for an
-// operator, needs someone; one that succeeded or is progressing is planned
-// change going as planned and leaves a quiet day quiet (it is listed in
-// its section all the same).
+// rolloutAttention: a rollout that rolled back (or is rolling back),
+// failed, or is held for an operator needs someone; one that succeeded or
+// is progressing is planned change going as planned and leaves a quiet day
+// quiet (it is listed in its section all the same).
 func (r *Report) rolloutAttention(add func(string, ...any)) {
 	for _, ro := range r.Rollouts {
 		why := ro.Why()
