@@ -29,7 +29,7 @@ func (s StoreSource) Rollouts(ctx context.Context, from, to time.Time) ([]report
 		}
 		out = append(out, convertRollout(rollout.Render(ro, evs)))
 	}
-	return out, limited(list, from, out)
+	return out, limited(list, from)
 }
 
 // Rollouts implements report.RolloutSource through the receiver's API:
@@ -52,7 +52,7 @@ func (s APISource) Rollouts(ctx context.Context, from, to time.Time) ([]report.R
 		}
 		out = append(out, convertRollout(v))
 	}
-	return out, limited(list, from, out)
+	return out, limited(list, from)
 }
 
 // during keeps the rollouts that started before to and had not ended by
@@ -70,7 +70,7 @@ func during(list []store.Rollout, from, to time.Time) []store.Rollout {
 
 // limited says when the list was cut at its limit while the oldest listed
 // rollout still began after from: older ones of the day may be missing.
-func limited(list []store.Rollout, from time.Time, out []report.Rollout) error {
+func limited(list []store.Rollout, from time.Time) error {
 	if len(list) == maxRollouts && list[len(list)-1].CreatedAt.After(from) {
 		return fmt.Errorf("more than %d rollouts since %s: only the newest %d are listed", maxRollouts, from.Format(time.RFC3339), maxRollouts)
 	}
