@@ -118,12 +118,14 @@ var priorities = []string{"P0", "P1", "P2", "P3"}
 // UnmarshalYAML decodes strictly and validates what needs no other
 // section; Validate(channels) checks references.
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
-	// A modules section replaces the defaults' modules, as actions replaces
-	// their actions: merged, a default http_2xx would clash with the
-	// exporter config's.
+	// The defaults' modules serve the defaults' actions: a section with
+	// its own actions, modules or exporter config replaces them, as it
+	// replaces the actions (merged, a default http_2xx would clash with
+	// the exporter config's).
 	if value.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(value.Content); i += 2 {
-			if value.Content[i].Value == "modules" {
+			switch value.Content[i].Value {
+			case "modules", "actions", "exporter_config":
 				c.Modules = nil
 			}
 		}

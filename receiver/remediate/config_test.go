@@ -237,7 +237,7 @@ func TestCheckConfigProbeModules(t *testing.T) {
 		path := filepath.Join(dir, "receiver.yml")
 		os.WriteFile(path, []byte(auth+`remediation:
   exporter_config: exporter.yml
-  modules: {`+modules+`}
+  `+modules+`
   actions:
     - name: restart
       when: {priorities: [P0]}
@@ -251,22 +251,26 @@ func TestCheckConfigProbeModules(t *testing.T) {
 		code := checkconfig.Command(t.Context(), cli.Env{Args: []string{"--receiver", path}, Stdout: &out, Stderr: &errb})
 		return code, out.String() + errb.String()
 	}
-	if code, out := check("own: {prober: http}", "own"); code != 0 {
+	if code, out := check("modules: {own: {prober: http}}", "own"); code != 0 {
 		t.Fatalf("a module of remediation.modules: %d %s", code, out)
 	}
-	if code, out := check("own: {prober: http}", "tcp_connect"); code != 0 {
+	if code, out := check("modules: {own: {prober: http}}", "tcp_connect"); code != 0 {
 		t.Fatalf("a module of the exporter config: %d %s", code, out)
 	}
-	code, out := check("own: {prober: http}", "http_3xx")
+	code, out := check("modules: {own: {prober: http}}", "http_3xx")
 	if want := `line 12: remediation.actions[0].verify.probe.module: "http_3xx" is not a module of remediation.modules or remediation.exporter_config (have: http_2xx, own, tcp_connect)`; code != 1 || !strings.Contains(out, want) {
 		t.Fatalf("an unknown module: %d\n%s\nwant %q", code, out, want)
 	}
-	code, out = check("http_2xx: {prober: tcp}", "http_2xx")
+	// The defaults' own http_2xx does not clash with the exporter config's.
+	if code, out := check("", "http_2xx"); code != 0 {
+		t.Fatalf("http_2xx of the exporter config, no modules of its own: %d %s", code, out)
+	}
+	code, out = check("modules: {http_2xx: {prober: tcp}}", "http_2xx")
 	if want := `remediation.modules.http_2xx: is defined twice (here and in the exporter config)`; code != 1 || !strings.Contains(out, want) {
 		t.Fatalf("a module in both: %d\n%s\nwant %q", code, out, want)
 	}
 	os.Remove(filepath.Join(dir, "exporter.yml"))
-	if code, out := check("own: {prober: http}", "own"); code != 1 || !strings.Contains(out, "line 3: remediation.exporter_config:") {
+	if code, out := check("modules: {own: {prober: http}}", "own"); code != 1 || !strings.Contains(out, "line 3: remediation.exporter_config:") {
 		t.Fatalf("a missing exporter config: %d %s", code, out)
 	}
 }
