@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/golive-ops/golive/exporter/collector"
+	"github.com/golive-ops/golive/exporter/collector/process"
 	"github.com/golive-ops/golive/exporter/config"
 	"github.com/golive-ops/golive/internal/buildinfo"
 	"github.com/prometheus/client_golang/prometheus"
@@ -126,7 +127,7 @@ func newApp(opts Options, extra func() []collector.Collector) (*App, error) {
 		extra: extra,
 	}
 	a.process = unchecked{
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		processCollector(),
 		collectors.NewGoCollector(),
 		buildinfo.Collector(),
 		a.reloadOK, a.reloadTS, a.probesRefused,
@@ -144,6 +145,15 @@ func newApp(opts Options, extra func() []collector.Collector) (*App, error) {
 	}
 	a.handler = handler
 	return a, nil
+}
+
+// processCollector is the lean process collector, or client_golang's where
+// there is no procfs to read (which reports that as an error on each scrape).
+func processCollector() prometheus.Collector {
+	if c, err := process.New(); err == nil {
+		return c
+	}
+	return collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})
 }
 
 // load reads the config file and builds everything from it.

@@ -36,15 +36,31 @@ probes: [{module: http_2xx, targets: [%q]}]
 	}
 	b.Cleanup(app.Close)
 	h := app.Handler()
-	b.ReportAllocs()
-	for b.Loop() {
-		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-		req.Header.Set(scrapeTimeoutHeader, "10")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-		io.Copy(io.Discard, rec.Body)
+	// Text without compression, then what Prometheus 2.x asks for (its
+	// Accept list, OpenMetrics first, and gzip), as scripts/bench-exporter.sh.
+	for _, c := range []struct{ name, accept, encoding string }{
+		{"text", "", ""},
+		{"prometheus", prometheusAccept, "gzip"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				req.Header.Set(scrapeTimeoutHeader, "10")
+				if c.accept != "" {
+					req.Header.Set("Accept", c.accept)
+					req.Header.Set("Accept-Encoding", c.encoding)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+				io.Copy(io.Discard, rec.Body)
+			}
+		})
 	}
 }
+
+// prometheusAccept is Prometheus 2.x's scrape Accept header.
+const prometheusAccept = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -165,16 +166,25 @@ func (a *App) expose(w http.ResponseWriter, r *http.Request, g prometheus.Gather
 		return
 	}
 	w.Header().Add("Vary", "Accept-Encoding")
-	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		h.ServeHTTP(w, r)
+	var body io.Writer = w
+	var gz *gzip.Writer
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz = getGzip(w)
+		defer putGzip(gz)
+		body = gz
+	}
+	buf := getBuffer(body)
+	defer putBuffer(buf)
+	h.ServeHTTP(bufferedResponse{ResponseWriter: w, Writer: buf}, r)
+	if err := buf.Flush(); err != nil {
+		a.logger.Debug("writing the response failed", "err", err)
 		return
 	}
-	w.Header().Set("Content-Encoding", "gzip")
-	gz := getGzip(w)
-	defer putGzip(gz)
-	h.ServeHTTP(gzipResponse{ResponseWriter: w, gz: gz}, r)
-	if err := gz.Close(); err != nil {
-		a.logger.Debug("writing the gzipped response failed", "err", err)
+	if gz != nil {
+		if err := gz.Close(); err != nil {
+			a.logger.Debug("writing the gzipped response failed", "err", err)
+		}
 	}
 }
 

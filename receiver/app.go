@@ -266,8 +266,11 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
+	if err := addConsolePages(u, g.gates); err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
 	(&api.API{Store: a.store, Actions: g.engine, Logger: a.log, Forms: u}).Register(protected)
-	(&remediate.API{Engine: g.remedy, Store: a.store, Logger: a.log}).Register(protected)
+	(&remediate.API{Engine: g.remedy, Store: a.store, Logger: a.log, Forms: u}).Register(protected)
 	u.AddPage(ui.Page{Slot: ui.SlotReadiness, Handler: &readiness.Page{Store: a.store, UI: u, Logger: a.log, Now: a.opts.Now}})
 	u.Register(protected)
 	u.RegisterPublic(mux)
@@ -291,6 +294,21 @@ func (a *App) routes(g *generation, authn *auth.Authenticator) (http.Handler, er
 	mux.Handle("POST /-/reload", authn.Wrap(http.HandlerFunc(a.serveReload)))
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui", http.StatusFound))
 	return ui.SecurityHeaders(mux), nil
+}
+
+// addConsolePages puts the remediation and gates pages in the console.
+func addConsolePages(u *ui.UI, gates *gate.Service) error {
+	rem, err := u.RemediationPage()
+	if err != nil {
+		return err
+	}
+	u.AddPage(rem)
+	gp, err := u.GatesPage(gates)
+	if err != nil {
+		return err
+	}
+	u.AddPage(gp)
+	return nil
 }
 
 // ready answers 200 only if a webhook could be stored now: the store

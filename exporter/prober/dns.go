@@ -92,7 +92,7 @@ func (p *DNSProbe) Validate() error {
 			return fmt.Errorf("%s.%w", section.name, err)
 		}
 	}
-	return p.TLSConfig.Validate()
+	return validateTLS(p.TLSConfig)
 }
 
 func (p *DNSProbe) queryType() (uint16, error) {
@@ -288,7 +288,7 @@ func dnsClient(cfg DNSProbe, host string, ip *net.IPAddr) (*dns.Client, error) {
 		}
 	}
 	if cfg.DNSOverTLS {
-		if client.TLSConfig, err = cfg.TLSConfig.Build(host); err != nil {
+		if client.TLSConfig, err = buildTLS(cfg.TLSConfig, host); err != nil {
 			return nil, err
 		}
 	}

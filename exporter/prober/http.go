@@ -2,7 +2,6 @@ package prober
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +15,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -46,8 +47,8 @@ func ProbeHTTP(ctx context.Context, target string, module Module, registry *prom
 		return false
 	}
 
-	redirects := &redirectPolicy{noFollow: cfg.NoFollowRedirects, logger: logger}
-	client, transport, err := newHTTPClient(&cfg, u, ip, redirects)
+	redirects := &redirectPolicy{noFollow: cfg.NoFollowRedirects || !cfg.HTTPClientConfig.FollowRedirects, logger: logger}
+	client, transport, err := newHTTPClient(ctx, &cfg, u, ip, redirects)
 	if err != nil {
 		logger.Info("Error creating HTTP client", "err", err)
 		return false
@@ -114,15 +115,23 @@ func (p *redirectPolicy) check(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// newHTTPClient builds this probe's client. Connections to the target's own
-// host:port go to the address resolved up front (so preferred_ip_protocol
-// holds and the URL keeps its host name for SNI, certificate checks and
-// cookies); redirects elsewhere resolve normally.
-func newHTTPClient(cfg *HTTPProbe, u *url.URL, ip *net.IPAddr, redirects *redirectPolicy) (*http.Client, *probeTransport, error) {
-	tlsConfig, err := cfg.TLSConfig.Build(hostHeader(cfg.Headers))
-	if err != nil {
-		return nil, nil, err
-	}
+// newHTTPClient builds this probe's client from common/config's
+// HTTPClientConfig (TLS, proxies, HTTP/2 and the auth round trippers: basic,
+// authorization, bearer, OAuth2), as blackbox_exporter does, with what a
+// probe needs on top:
+//   - Connections to the target's own host:port go to the address resolved
+//     up front (so preferred_ip_protocol holds and the URL keeps its host
+//     name for SNI, certificate checks and cookies); redirects elsewhere
+//     resolve normally.
+//   - Every connection of the probe, the OAuth2 token request's included
+//     (common/config makes that one without the request's context), ends
+//     when the probe's context does.
+//   - Redirects to another host go through a second transport without the
+//     credentials and without tls_config.server_name, so neither the
+//     target's secrets nor its server name reach a host it redirects to.
+//   - Keep-alives are off so that each redirect's phases are timed on a
+//     fresh connection.
+func newHTTPClient(ctx context.Context, cfg *HTTPProbe, u *url.URL, ip *net.IPAddr, redirects *redirectPolicy) (*http.Client, *probeTransport, error) {
 	port := u.Port()
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
@@ -130,29 +139,46 @@ func newHTTPClient(cfg *HTTPProbe, u *url.URL, ip *net.IPAddr, redirects *redire
 	firstAddr := net.JoinHostPort(u.Hostname(), port)
 	resolvedAddr := net.JoinHostPort(ip.String(), port)
 	dialer := &net.Dialer{}
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dial := func(dialCtx context.Context, network, addr string) (net.Conn, error) {
 		if strings.EqualFold(addr, firstAddr) {
 			addr = resolvedAddr
 		}
-		return dialer.DialContext(ctx, network, addr)
-	}
-	newTransport := func(tlsConfig *tls.Config) *http.Transport {
-		return &http.Transport{
-			DialContext:        dial,
-			TLSClientConfig:    tlsConfig,
-			ForceAttemptHTTP2:  cfg.EnableHTTP2,
-			DisableKeepAlives:  true, // each redirect's phases are timed on a fresh connection
-			DisableCompression: true, // report the body as sent, as blackbox_exporter does
+		dialCtx, cancel := context.WithCancel(dialCtx)
+		defer cancel()
+		stopDial := context.AfterFunc(ctx, cancel)
+		defer stopDial()
+		conn, err := dialer.DialContext(dialCtx, network, addr)
+		if err != nil {
+			return nil, err
 		}
+		// After ctx ends, not at its deadline, so that the probe's error
+		// is the context's and says that the deadline cut it.
+		context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+		return conn, nil
 	}
-	// Redirects to other hosts must not present the target's server name.
-	otherTLS := tlsConfig.Clone()
-	otherTLS.ServerName = ""
-	transport := &probeTransport{
-		firstHost: u.Host,
-		primary:   newTransport(tlsConfig),
-		other:     newTransport(otherTLS),
+	opts := []config.HTTPClientOption{config.WithDialContextFunc(dial), config.WithKeepAlivesDisabled()}
+
+	primaryCfg := cfg.HTTPClientConfig
+	if primaryCfg.TLSConfig.ServerName == "" {
+		primaryCfg.TLSConfig.ServerName = hostHeader(cfg.Headers)
 	}
+	// Fail here, with the file named, rather than in the first round trip.
+	if _, err := buildTLS(primaryCfg.TLSConfig, ""); err != nil {
+		return nil, nil, err
+	}
+	primary, err := config.NewRoundTripperFromConfig(primaryCfg, "http_probe", opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	otherCfg := cfg.HTTPClientConfig
+	otherCfg.TLSConfig.ServerName = ""
+	otherCfg.BasicAuth, otherCfg.Authorization, otherCfg.OAuth2 = nil, nil, nil
+	otherCfg.BearerToken, otherCfg.BearerTokenFile = "", ""
+	other, err := config.NewRoundTripperFromConfig(otherCfg, "http_probe", opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	transport := &probeTransport{firstHost: u.Host, primary: primary, other: other}
 	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
 	if err != nil {
 		return nil, nil, fmt.Errorf("cookie jar: %w", err)
@@ -195,15 +221,6 @@ func newHTTPRequest(ctx context.Context, cfg *HTTPProbe, u *url.URL, transport *
 	}
 	if _, ok := req.Header["User-Agent"]; !ok {
 		req.Header.Set("User-Agent", userAgent)
-	}
-	auth, err := cfg.authorization()
-	if err != nil {
-		return nil, err
-	}
-	// Set on the request, not by the transport, so that net/http drops it
-	// on a redirect to another domain.
-	if auth != "" && req.Header.Get("Authorization") == "" {
-		req.Header.Set("Authorization", auth)
 	}
 	return req, nil
 }

@@ -3,14 +3,15 @@ package prober
 import (
 	"errors"
 	"fmt"
-	"github.com/golive-ops/golive/internal/yamlx"
-	"gopkg.in/yaml.v3"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/common/config"
+	"gopkg.in/yaml.v3"
+
 	"github.com/golive-ops/golive/internal/secret"
+	"github.com/golive-ops/golive/internal/yamlx"
 )
 
 // HTTPProbe configures the http prober. Keys and semantics follow
@@ -24,9 +25,11 @@ type HTTPProbe struct {
 	Method            string            `yaml:"method,omitempty"`
 	Headers           map[string]string `yaml:"headers,omitempty"`
 	Body              string            `yaml:"body,omitempty"`
-	NoFollowRedirects bool              `yaml:"no_follow_redirects,omitempty"`
-	FailIfSSL         bool              `yaml:"fail_if_ssl,omitempty"`
-	FailIfNotSSL      bool              `yaml:"fail_if_not_ssl,omitempty"`
+	// NoFollowRedirects is blackbox_exporter's older spelling of
+	// follow_redirects: false; either stops at the first redirect.
+	NoFollowRedirects bool `yaml:"no_follow_redirects,omitempty"`
+	FailIfSSL         bool `yaml:"fail_if_ssl,omitempty"`
+	FailIfNotSSL      bool `yaml:"fail_if_not_ssl,omitempty"`
 
 	FailIfBodyMatchesRegexp      []Regexp      `yaml:"fail_if_body_matches_regexp,omitempty"`
 	FailIfBodyNotMatchesRegexp   []Regexp      `yaml:"fail_if_body_not_matches_regexp,omitempty"`
@@ -36,11 +39,15 @@ type HTTPProbe struct {
 	IPProtocol         string `yaml:"preferred_ip_protocol,omitempty"`
 	IPProtocolFallback bool   `yaml:"ip_protocol_fallback"`
 
-	TLSConfig       TLSConfig     `yaml:"tls_config,omitempty"`
-	BasicAuth       *BasicAuth    `yaml:"basic_auth,omitempty"`
-	BearerToken     secret.Secret `yaml:"bearer_token,omitempty"`
-	BearerTokenFile string        `yaml:"bearer_token_file,omitempty"`
-	EnableHTTP2     bool          `yaml:"enable_http2"`
+	// HTTPClientConfig is inline, as in blackbox_exporter: tls_config,
+	// basic_auth, authorization, bearer_token(_file), oauth2, proxy_url,
+	// no_proxy, proxy_from_environment, proxy_connect_header,
+	// follow_redirects, enable_http2 and http_headers sit directly in the
+	// http section, with common/config's meaning and checks. It is a named
+	// field rather than an embedded one so that its yaml.v2 UnmarshalYAML is
+	// not promoted to HTTPProbe's plain type, which would then decode the
+	// whole section as a client config.
+	HTTPClientConfig config.HTTPClientConfig `yaml:"http_client_config,inline"`
 
 	// BodySizeLimit caps the bytes read from the response body; 0 means
 	// no limit. A larger body fails the probe.
@@ -54,20 +61,21 @@ type HeaderMatch struct {
 	AllowMissing bool   `yaml:"allow_missing,omitempty"`
 }
 
-// BasicAuth is an http module's basic_auth.
-type BasicAuth struct {
-	Username     string        `yaml:"username"`
-	Password     secret.Secret `yaml:"password,omitempty"`
-	PasswordFile string        `yaml:"password_file,omitempty"`
-}
+// BasicAuth is an http module's basic_auth (username or username_file,
+// password or password_file).
+type BasicAuth = config.BasicAuth
 
-// DefaultHTTPProbe returns the settings an http section starts from.
+// DefaultHTTPProbe returns the settings an http section starts from:
+// common/config's client defaults (follow redirects, HTTP/2 on).
 func DefaultHTTPProbe() HTTPProbe {
-	return HTTPProbe{IPProtocol: IP4, IPProtocolFallback: true, EnableHTTP2: true}
+	return HTTPProbe{IPProtocol: IP4, IPProtocolFallback: true, HTTPClientConfig: config.DefaultHTTPClientConfig}
 }
 
 // UnmarshalYAML applies the defaults, decodes strictly and validates; the
-// decoder reports Validate's errors at the offending field's line.
+// decoder reports Validate's errors at the offending field's line. The
+// inline client config is decoded field by field by the strict decoder, so
+// its unknown keys are refused with their path and HTTPClientConfig's own
+// UnmarshalYAML (its Validate) does not run: Validate calls it.
 func (p *HTTPProbe) UnmarshalYAML(value *yaml.Node) error {
 	*p = DefaultHTTPProbe()
 	type httpSection HTTPProbe
@@ -109,10 +117,7 @@ func (p *HTTPProbe) Validate() error {
 	if err := p.compileRegexps(); err != nil {
 		return err
 	}
-	if err := p.TLSConfig.Validate(); err != nil {
-		return err
-	}
-	return p.validateAuth()
+	return p.validateClient()
 }
 
 func (p *HTTPProbe) compileRegexps() error {
@@ -142,39 +147,56 @@ func (p *HTTPProbe) compileRegexps() error {
 	return nil
 }
 
-func (p *HTTPProbe) validateAuth() error {
-	if p.BasicAuth != nil {
-		if p.BearerToken != "" || p.BearerTokenFile != "" {
-			return errors.New("basic_auth: at most one of basic_auth and bearer_token(_file) may be set")
+// validateClient checks the client settings, the common mistakes first with
+// their own field paths, then common/config's Validate for the rest; it
+// loads tls_config's files and checks that each *_file secret can be read
+// now rather than at the first probe. The secrets themselves are read again
+// for each probe, so rotated credentials apply without a reload. No message
+// holds a secret, only the names of fields and files.
+func (p *HTTPProbe) validateClient() error {
+	c := &p.HTTPClientConfig
+	bearer := c.BearerToken != "" || c.BearerTokenFile != ""
+	type twin struct {
+		field  string
+		inline config.Secret
+		file   string
+	}
+	twins := []twin{{"bearer_token", c.BearerToken, c.BearerTokenFile}}
+	if c.BasicAuth != nil {
+		if bearer || c.Authorization != nil || c.OAuth2 != nil {
+			return errors.New("basic_auth: at most one of basic_auth and bearer_token(_file), authorization or oauth2 may be set")
 		}
-		if p.BasicAuth.Username == "" {
+		if c.BasicAuth.Username == "" && c.BasicAuth.UsernameFile == "" {
 			return errors.New("basic_auth.username: must be set")
 		}
-		if _, err := secret.Resolve("basic_auth.password", p.BasicAuth.Password, p.BasicAuth.PasswordFile, ""); err != nil {
+		twins = append(twins,
+			twin{"basic_auth.username", config.Secret(c.BasicAuth.Username), c.BasicAuth.UsernameFile},
+			twin{"basic_auth.password", c.BasicAuth.Password, c.BasicAuth.PasswordFile})
+	}
+	if c.Authorization != nil {
+		if bearer || c.OAuth2 != nil {
+			return errors.New("authorization: at most one of authorization and bearer_token(_file) or oauth2 may be set")
+		}
+		twins = append(twins, twin{"authorization.credentials", c.Authorization.Credentials, c.Authorization.CredentialsFile})
+	}
+	if c.OAuth2 != nil {
+		if bearer {
+			return errors.New("oauth2: at most one of oauth2 and bearer_token(_file) may be set")
+		}
+		twins = append(twins, twin{"oauth2.client_secret", c.OAuth2.ClientSecret, c.OAuth2.ClientSecretFile})
+		if err := validateTLS(c.OAuth2.TLSConfig); err != nil {
+			return fmt.Errorf("oauth2.%w", err)
+		}
+	}
+	for _, t := range twins {
+		if _, err := secret.Resolve(t.field, secret.Secret(t.inline), t.file, ""); err != nil {
 			return err
 		}
 	}
-	_, err := secret.Resolve("bearer_token", p.BearerToken, p.BearerTokenFile, "")
-	return err
-}
-
-// authorization returns the Authorization header value, reading *_file
-// secrets now so that rotated credentials apply without a reload.
-func (p *HTTPProbe) authorization() (string, error) {
-	if p.BasicAuth != nil {
-		password, err := secret.Resolve("basic_auth.password", p.BasicAuth.Password, p.BasicAuth.PasswordFile, "")
-		if err != nil {
-			return "", err
-		}
-		r := http.Request{Header: http.Header{}}
-		r.SetBasicAuth(p.BasicAuth.Username, password.Value())
-		return r.Header.Get("Authorization"), nil
+	if err := validateTLS(c.TLSConfig); err != nil {
+		return err
 	}
-	token, err := secret.Resolve("bearer_token", p.BearerToken, p.BearerTokenFile, "")
-	if err != nil || token == "" {
-		return "", err
-	}
-	return "Bearer " + token.Value(), nil
+	return c.Validate()
 }
 
 // isToken reports whether s is an RFC 9110 token (method and header names).

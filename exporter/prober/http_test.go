@@ -374,11 +374,13 @@ func TestProbeHTTPAuth(t *testing.T) {
 		want bool
 	}{
 		{"none", func(c *HTTPProbe) {}, false},
-		{"basic", func(c *HTTPProbe) { c.BasicAuth = &BasicAuth{Username: "ops", Password: "s3cret-pw"} }, true},
-		{"basic wrong", func(c *HTTPProbe) { c.BasicAuth = &BasicAuth{Username: "ops", Password: "nope"} }, false},
-		{"basic from file", func(c *HTTPProbe) { c.BasicAuth = &BasicAuth{Username: "ops", PasswordFile: passwordFile} }, true},
-		{"bearer", func(c *HTTPProbe) { c.BearerToken = "t0ken" }, true},
-		{"bearer from file", func(c *HTTPProbe) { c.BearerTokenFile = tokenFile }, true},
+		{"basic", func(c *HTTPProbe) { c.HTTPClientConfig.BasicAuth = &BasicAuth{Username: "ops", Password: "s3cret-pw"} }, true},
+		{"basic wrong", func(c *HTTPProbe) { c.HTTPClientConfig.BasicAuth = &BasicAuth{Username: "ops", Password: "nope"} }, false},
+		{"basic from file", func(c *HTTPProbe) {
+			c.HTTPClientConfig.BasicAuth = &BasicAuth{Username: "ops", PasswordFile: passwordFile}
+		}, true},
+		{"bearer", func(c *HTTPProbe) { c.HTTPClientConfig.BearerToken = "t0ken" }, true},
+		{"bearer from file", func(c *HTTPProbe) { c.HTTPClientConfig.BearerTokenFile = tokenFile }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -397,7 +399,7 @@ func TestProbeHTTPLogsNoSecrets(t *testing.T) {
 	}))
 	defer srv.Close()
 	cfg := DefaultHTTPProbe()
-	cfg.BasicAuth = &BasicAuth{Username: "ops", Password: "s3cret-pw"}
+	cfg.HTTPClientConfig.BasicAuth = &BasicAuth{Username: "ops", Password: "s3cret-pw"}
 	logger, logs := testLogger(t)
 	target := strings.Replace(srv.URL, "http://", "http://user:url-s3cret@", 1)
 	registry := prometheus.NewRegistry()
@@ -433,7 +435,7 @@ func TestProbeHTTPSCertificateMetrics(t *testing.T) {
 	srv, caFile := tlsServer(t, false)
 	cert := srv.Certificate()
 	cfg := DefaultHTTPProbe()
-	cfg.TLSConfig.CAFile = caFile
+	cfg.HTTPClientConfig.TLSConfig.CAFile = caFile
 	cfg.FailIfNotSSL = true
 
 	ok, got := probe(t, srv.URL, cfg)
@@ -470,16 +472,16 @@ func TestProbeHTTPSVerification(t *testing.T) {
 		want   bool
 	}{
 		{"unknown authority", srv.URL, func(c *HTTPProbe) {}, false},
-		{"insecure_skip_verify", srv.URL, func(c *HTTPProbe) { c.TLSConfig.InsecureSkipVerify = true }, true},
-		{"fail_if_ssl", srv.URL, func(c *HTTPProbe) { c.TLSConfig.CAFile = caFile; c.FailIfSSL = true }, false},
+		{"insecure_skip_verify", srv.URL, func(c *HTTPProbe) { c.HTTPClientConfig.TLSConfig.InsecureSkipVerify = true }, true},
+		{"fail_if_ssl", srv.URL, func(c *HTTPProbe) { c.HTTPClientConfig.TLSConfig.CAFile = caFile; c.FailIfSSL = true }, false},
 		// httptest's certificate names example.com, not localhost.
-		{"name mismatch", "https://localhost:" + port, func(c *HTTPProbe) { c.TLSConfig.CAFile = caFile }, false},
+		{"name mismatch", "https://localhost:" + port, func(c *HTTPProbe) { c.HTTPClientConfig.TLSConfig.CAFile = caFile }, false},
 		{"server_name", "https://localhost:" + port, func(c *HTTPProbe) {
-			c.TLSConfig.CAFile = caFile
-			c.TLSConfig.ServerName = "example.com"
+			c.HTTPClientConfig.TLSConfig.CAFile = caFile
+			c.HTTPClientConfig.TLSConfig.ServerName = "example.com"
 		}, true},
 		{"host header names the server", "https://localhost:" + port, func(c *HTTPProbe) {
-			c.TLSConfig.CAFile = caFile
+			c.HTTPClientConfig.TLSConfig.CAFile = caFile
 			c.Headers = map[string]string{"Host": "example.com"}
 		}, true},
 	}
@@ -521,8 +523,8 @@ func TestProbeHTTPVersions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultHTTPProbe()
-			cfg.TLSConfig.CAFile = caFile
-			cfg.EnableHTTP2 = tt.http2
+			cfg.HTTPClientConfig.TLSConfig.CAFile = caFile
+			cfg.HTTPClientConfig.EnableHTTP2 = tt.http2
 			cfg.ValidHTTPVersions = tt.valid
 			ok, got := probe(t, srv.URL, cfg)
 			if ok != tt.want {
@@ -540,7 +542,7 @@ func TestProbeHTTPRedirectToHTTPSKeepsCertificateOfFinalHop(t *testing.T) {
 	}))
 	defer plain.Close()
 	cfg := DefaultHTTPProbe()
-	cfg.TLSConfig.CAFile = caFile
+	cfg.HTTPClientConfig.TLSConfig.CAFile = caFile
 	cfg.FailIfNotSSL = true
 	ok, got := probe(t, plain.URL, cfg)
 	if !ok {

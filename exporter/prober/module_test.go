@@ -27,8 +27,8 @@ func TestModuleDefaults(t *testing.T) {
 		t.Errorf("timeout = %v, want 10s", m.Timeout)
 	}
 	h := m.HTTP
-	if h.IPProtocol != "ip4" || !h.IPProtocolFallback || !h.EnableHTTP2 {
-		t.Errorf("http defaults = ip %q fallback %v http2 %v, want ip4 true true", h.IPProtocol, h.IPProtocolFallback, h.EnableHTTP2)
+	if h.IPProtocol != "ip4" || !h.IPProtocolFallback || !h.HTTPClientConfig.EnableHTTP2 {
+		t.Errorf("http defaults = ip %q fallback %v http2 %v, want ip4 true true", h.IPProtocol, h.IPProtocolFallback, h.HTTPClientConfig.EnableHTTP2)
 	}
 	// An http section that sets something keeps the other defaults.
 	modules, err = decodeModules("m:\n  prober: http\n  http:\n    method: HEAD\n")
@@ -69,10 +69,10 @@ func TestModuleDecodesEveryHTTPOption(t *testing.T) {
 		{"fail_if_header_not_matches", len(h.FailIfHeaderNotMatchesRegexp) == 1 && h.FailIfHeaderNotMatchesRegexp[0].Header == "Content-Type"},
 		{"preferred_ip_protocol", h.IPProtocol == "ip6"},
 		{"ip_protocol_fallback", !h.IPProtocolFallback},
-		{"enable_http2", !h.EnableHTTP2},
+		{"enable_http2", !h.HTTPClientConfig.EnableHTTP2},
 		{"body_size_limit", h.BodySizeLimit == 1<<20},
-		{"tls_config", h.TLSConfig.InsecureSkipVerify && h.TLSConfig.ServerName == "api.example.com"},
-		{"basic_auth", h.BasicAuth != nil && h.BasicAuth.Username == "prober" && h.BasicAuth.Password.Value() == "hunter2"},
+		{"tls_config", h.HTTPClientConfig.TLSConfig.InsecureSkipVerify && h.HTTPClientConfig.TLSConfig.ServerName == "api.example.com"},
+		{"basic_auth", h.HTTPClientConfig.BasicAuth != nil && h.HTTPClientConfig.BasicAuth.Username == "prober" && string(h.HTTPClientConfig.BasicAuth.Password) == "hunter2"},
 	}
 	for _, c := range checks {
 		if !c.ok {
@@ -113,7 +113,7 @@ func TestModuleInvalid(t *testing.T) {
 		{"timeout not a duration", "m:\n  prober: http\n  timeout: soon\n", `line 3: m.timeout: "soon" is not a duration such as 500ms, 30s, 5m, 1h30m, 1d or 1w`},
 		{"unknown module field", "m:\n  prober: http\n  retries: 3\n", "line 3: m.retries: unknown field"},
 		{"unknown http field", "m:\n  prober: http\n  http:\n    valid_status_code: [200]\n", "line 4: m.http.valid_status_code: unknown field"},
-		{"unknown tls field", "m:\n  prober: http\n  http:\n    tls_config: {ca: x}\n", "line 4: m.http.tls_config.ca: unknown field"},
+		{"unknown tls field", "m:\n  prober: http\n  http:\n    tls_config: {ca_fle: x}\n", "line 4: m.http.tls_config.ca_fle: unknown field"},
 		{"status code", "m:\n  prober: http\n  http:\n    method: GET\n    valid_status_codes: [200, 2000]\n", "line 5: m.http.valid_status_codes[1]: 2000 is not an HTTP status code"},
 		{"http version", "m:\n  prober: http\n  http:\n    valid_http_versions: [HTTP/2]\n", `line 4: m.http.valid_http_versions[0]: "HTTP/2" is not one of`},
 		{"method", "m:\n  prober: http\n  http:\n    method: GET /\n", `http.method: "GET /" is not an HTTP method`},
@@ -130,7 +130,7 @@ func TestModuleInvalid(t *testing.T) {
 		{"password twice", "m:\n  prober: http\n  http:\n    basic_auth: {username: u, password: p, password_file: " + passwordFile + "}\n", "line 4: m.http.basic_auth.password: basic_auth.password and basic_auth.password_file: at most one"},
 		{"token file missing", "m:\n  prober: http\n  http:\n    bearer_token_file: " + dir + "/nope\n", "line 4: m.http.bearer_token_file: open"},
 		{"ca file missing", "m:\n  prober: http\n  http:\n    tls_config: {ca_file: " + caFile + "}\n", "line 4: m.http.tls_config.ca_file: open"},
-		{"cert without key", "m:\n  prober: http\n  http:\n    tls_config: {cert_file: " + passwordFile + "}\n", "http.tls_config: cert_file and key_file must be set together"},
+		{"cert without key", "m:\n  prober: http\n  http:\n    tls_config: {cert_file: " + passwordFile + "}\n", "line 4: m.http.tls_config: exactly one of key or key_file must be configured when a client certificate is configured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

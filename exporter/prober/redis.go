@@ -13,7 +13,6 @@ import (
 	redisc "github.com/golive-ops/golive/exporter/collector/redis"
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/prometheus/client_golang/prometheus"
-	pconfig "github.com/prometheus/common/config"
 )
 
 // RedisProbe configures the redis prober: /probe?module=...&target=host:6379
@@ -49,7 +48,7 @@ func (p *RedisProbe) Validate() error {
 	if p.Databases < 0 || p.Databases > redisc.MaxDatabases {
 		return fmt.Errorf("databases: %d is not between 0 (the default, 16) and %d", p.Databases, redisc.MaxDatabases)
 	}
-	return p.TLSConfig.Validate()
+	return validateTLS(p.TLSConfig)
 }
 
 // collectorConfig is the redis collector's config for one target, with the
@@ -72,13 +71,7 @@ func (p *RedisProbe) collectorConfig(target string, timeout time.Duration) (redi
 	cfg.Username = p.Username
 	cfg.Password = pw
 	cfg.TLS = p.TLS
-	cfg.TLSConfig = pconfig.TLSConfig{
-		CAFile:             p.TLSConfig.CAFile,
-		CertFile:           p.TLSConfig.CertFile,
-		KeyFile:            p.TLSConfig.KeyFile,
-		ServerName:         p.TLSConfig.ServerName,
-		InsecureSkipVerify: p.TLSConfig.InsecureSkipVerify,
-	}
+	cfg.TLSConfig = p.TLSConfig
 	if timeout > 0 {
 		cfg.Timeout = timeout
 	}
@@ -135,7 +128,8 @@ func acquireRedis(cache *targetCache[*redisc.Collector], cfg redisc.Config, logg
 // password enters only as a hash.
 func redisCacheKey(cfg redisc.Config) string {
 	pw := sha256.Sum256([]byte(cfg.Password.Value()))
-	return fmt.Sprintf("%s\x00%s\x00%x\x00%t\x00%s|%s|%s|%s|%t\x00%s\x00%d", cfg.Address, cfg.Username, pw, cfg.TLS,
-		cfg.TLSConfig.CAFile, cfg.TLSConfig.CertFile, cfg.TLSConfig.KeyFile, cfg.TLSConfig.ServerName,
-		cfg.TLSConfig.InsecureSkipVerify, cfg.Timeout, cfg.Databases)
+	// The whole tls_config, inline PEMs and key included, as a hash too.
+	tlsKey := sha256.Sum256(fmt.Appendf(nil, "%#v", cfg.TLSConfig))
+	return fmt.Sprintf("%s\x00%s\x00%x\x00%t\x00%x\x00%s\x00%d", cfg.Address, cfg.Username, pw, cfg.TLS,
+		tlsKey, cfg.Timeout, cfg.Databases)
 }

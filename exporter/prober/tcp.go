@@ -66,7 +66,7 @@ func (p *TCPProbe) Validate() error {
 	if p.StartsTLS() && p.TLS {
 		return errors.New("query_response: starttls on a connection that tls: true already encrypted")
 	}
-	return p.TLSConfig.Validate()
+	return validateTLS(p.TLSConfig)
 }
 
 // StartsTLS reports whether a query_response step upgrades to TLS.
@@ -135,7 +135,7 @@ func dialTCP(ctx context.Context, cfg TCPProbe, host, addr string, ip *net.IPAdd
 		return dialer.DialContext(ctx, network, addr)
 	}
 	// The server name defaults to the target's host: we dial the resolved IP.
-	tlsConfig, err := cfg.TLSConfig.Build(host)
+	tlsConfig, err := buildTLS(cfg.TLSConfig, host)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func converse(ctx context.Context, conn net.Conn, cfg TCPProbe, host string, fai
 			}
 		}
 		if qr.StartTLS {
-			tlsConfig, err := cfg.TLSConfig.Build(host)
+			tlsConfig, err := buildTLS(cfg.TLSConfig, host)
 			if err != nil {
 				logger.Error("Failed to create TLS configuration", "err", err)
 				return false

@@ -5,64 +5,48 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 )
 
-// TLSConfig is a prober's tls_config, as in Prometheus' http_client_config.
-// Files are read each time a client is built, so renewed certificates are
-// picked up without a reload.
-type TLSConfig struct {
-	CAFile             string `yaml:"ca_file,omitempty"`
-	CertFile           string `yaml:"cert_file,omitempty"`
-	KeyFile            string `yaml:"key_file,omitempty"`
-	ServerName         string `yaml:"server_name,omitempty"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty"`
-}
+// TLSConfig is a prober's tls_config: common/config's, as in
+// blackbox_exporter and Prometheus, so a blackbox module's tls_config
+// (ca_file or inline ca, cert_file/key_file or cert/key, server_name,
+// insecure_skip_verify, min_version, max_version) works unchanged. Files are
+// read each time a client is built and the client certificate at each
+// handshake, so renewed certificates are picked up without a reload.
+type TLSConfig = config.TLSConfig
 
-// Validate loads the configured files once so that a bad path or a broken
+// validateTLS loads the configured files once so that a bad path or a broken
 // PEM shows up when the config is checked, not at the first probe.
-func (c TLSConfig) Validate() error {
-	_, err := c.Build("")
+func validateTLS(c TLSConfig) error {
+	for _, f := range []struct{ field, path string }{{"ca_file", c.CAFile}, {"cert_file", c.CertFile}, {"key_file", c.KeyFile}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.ReadFile(f.path); err != nil {
+			return fmt.Errorf("tls_config.%s: %w", f.field, err)
+		}
+	}
+	_, err := buildTLS(c, "")
 	return err
 }
 
-// Build returns a fresh *tls.Config. serverName is used when the config sets
-// no server_name; "" lets crypto/tls take it from the dialled host.
-func (c TLSConfig) Build(serverName string) (*tls.Config, error) {
-	cfg := &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		ServerName:         serverName,
-		InsecureSkipVerify: c.InsecureSkipVerify, //nolint:gosec // The operator asked for it, e.g. for a self-signed health endpoint.
+// buildTLS returns a fresh *tls.Config. serverName is used when the config
+// sets no server_name; "" lets crypto/tls take it from the dialled host.
+// Errors start with tls_config so that the config decoder can place them.
+func buildTLS(c TLSConfig, serverName string) (*tls.Config, error) {
+	if c.ServerName == "" {
+		c.ServerName = serverName
 	}
-	if c.ServerName != "" {
-		cfg.ServerName = c.ServerName
-	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_config.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls_config.ca_file: %s holds no PEM certificate", c.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		return nil, errors.New("tls_config: cert_file and key_file must be set together")
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_config.cert_file/key_file: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+	cfg, err := config.NewTLSConfig(&c)
+	if err != nil {
+		return nil, fmt.Errorf("tls_config: %w", err)
 	}
 	return cfg, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/store"
 )
 
@@ -22,6 +23,9 @@ type API struct {
 	Engine *Engine
 	Store  store.Remediations
 	Logger *slog.Logger
+	// Forms answers the console's form posts to approve, reject, pause and
+	// resume (nil: forms are refused like any other non-JSON body).
+	Forms FormResponder
 }
 
 // List is the body of GET /api/v1/remediations.
@@ -121,14 +125,18 @@ func (a *API) decision(fn func(context.Context, int64, Decision) (store.Remediat
 		if !ok {
 			return
 		}
-		d, code, err := decode(w, r)
+		d, code, err := a.decode(w, r)
 		if err != nil {
-			a.fail(w, code, err)
+			a.answerErr(w, r, code, err)
 			return
 		}
 		rem, err := fn(r.Context(), id, d)
 		if err != nil {
-			a.storeErr(w, err)
+			a.answerErr(w, r, 0, err)
+			return
+		}
+		if a.form(r) {
+			a.Forms.FormDone(w, r, rem.IncidentID)
 			return
 		}
 		writeJSON(w, http.StatusOK, rem)
@@ -137,18 +145,52 @@ func (a *API) decision(fn func(context.Context, int64, Decision) (store.Remediat
 
 func (a *API) pause(paused bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		d, code, err := decode(w, r)
+		d, code, err := a.decode(w, r)
 		if err != nil {
-			a.fail(w, code, err)
+			a.answerErr(w, r, code, err)
 			return
 		}
 		ctl, err := a.Engine.SetPaused(r.Context(), paused, d)
 		if err != nil {
-			a.storeErr(w, err)
+			a.answerErr(w, r, 0, err)
+			return
+		}
+		if a.form(r) {
+			a.Forms.FormDone(w, r, 0)
 			return
 		}
 		writeJSON(w, http.StatusOK, ctl)
 	}
+}
+
+// form reports whether r is a console form this API answers with pages.
+func (a *API) form(r *http.Request) bool { return a.Forms != nil && auth.IsForm(r) }
+
+// decode reads a console form, or else one JSON Decision: one code path
+// for the CLI, scripts and the console's buttons.
+func (a *API) decode(w http.ResponseWriter, r *http.Request) (Decision, int, error) {
+	if a.form(r) {
+		return decodeForm(r)
+	}
+	return decode(w, r)
+}
+
+// answerErr answers a failed write: code and err as they are when code
+// is set (a decoding error), else mapped from the engine's error; as a
+// page for a console form.
+func (a *API) answerErr(w http.ResponseWriter, r *http.Request, code int, err error) {
+	if !a.form(r) {
+		if code != 0 {
+			a.fail(w, code, err)
+		} else {
+			a.storeErr(w, err)
+		}
+		return
+	}
+	if code == 0 {
+		code, err = a.status(err)
+	}
+	a.Forms.FormFailed(w, r, code, err)
 }
 
 // decode reads one JSON Decision with known fields.
@@ -185,19 +227,26 @@ func (a *API) id(w http.ResponseWriter, r *http.Request) (int64, bool) {
 }
 
 func (a *API) storeErr(w http.ResponseWriter, err error) {
+	code, err := a.status(err)
+	a.fail(w, code, err)
+}
+
+// status maps engine and store errors to a status code and what the
+// client is told.
+func (a *API) status(err error) (int, error) {
 	switch {
 	case errors.Is(err, ErrInvalid):
-		a.fail(w, http.StatusBadRequest, err)
+		return http.StatusBadRequest, err
 	case errors.Is(err, ErrConflict):
-		a.fail(w, http.StatusConflict, err)
+		return http.StatusConflict, err
 	case errors.Is(err, store.ErrNotFound):
-		a.fail(w, http.StatusNotFound, errors.New("no such remediation"))
+		return http.StatusNotFound, errors.New("no such remediation")
 	case errors.Is(err, store.ErrUnavailable):
 		a.Logger.Error("remediation API: storage unavailable", "err", err)
-		a.fail(w, http.StatusServiceUnavailable, errors.New("storage unavailable, retry later"))
+		return http.StatusServiceUnavailable, errors.New("storage unavailable, retry later")
 	default:
 		a.Logger.Error("remediation API: unexpected error", "err", err)
-		a.fail(w, http.StatusInternalServerError, errors.New("internal error"))
+		return http.StatusInternalServerError, errors.New("internal error")
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/golive-ops/golive/internal/secret"
 	"github.com/golive-ops/golive/internal/testenv"
 	"github.com/golive-ops/golive/receiver"
+	"github.com/golive-ops/golive/receiver/auth"
 	"github.com/golive-ops/golive/receiver/config"
 	"github.com/golive-ops/golive/receiver/oncall"
 	"github.com/golive-ops/golive/receiver/store"
@@ -408,5 +409,146 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 	if st := s.incident(t, 1)["state"]; st != "resolved" {
 		t.Fatalf("state = %v", st)
+	}
+}
+
+// get answers a GET of the receiver's API as JSON into v.
+func (s server) get(t *testing.T, path string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.url+path, nil)
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// TestRemediationAndGatesInBrowser: on the demo config a P0 web outage
+// plans its remediations; the console shows them with what would run,
+// the engineer approves the load balancer call from the browser and it
+// runs; pausing shows a banner on every page; the gate page evaluates
+// the go-live gate and shows why it says rollback.
+func TestRemediationAndGatesInBrowser(t *testing.T) {
+	calls := make(chan string, 4)
+	lb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls <- r.Method + " " + r.URL.Path
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer lb.Close()
+	// Traffic is 2 requests/s and every other query answers 0.5: the
+	// error rate (> 0.05) breaches, CPU and memory do not.
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := "0.5"
+		if strings.Contains(r.FormValue("query"), "http_requests_total") {
+			v = "2"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[%d,%q]}]}}`, time.Now().Unix(), v)
+	}))
+	defer prom.Close()
+	s := startReceiver(t, func(c *config.Config) {
+		for i := range c.Remediation.Actions {
+			if a := &c.Remediation.Actions[i]; a.Name == "activate-backup-servers" {
+				a.HTTP.URL = lb.URL + "/v1/backends/{service}/backup"
+			}
+		}
+		c.Gate.Prometheus.URL = prom.URL
+	})
+	s.fire(t, "ServiceDown", "web", "web-1:9100", time.Minute, map[string]string{"severity": "critical"})
+
+	ctx := browser(t)
+	do(t, ctx, "the remediation page", chromedp.Navigate(s.url+"/ui/remediation"), chromedp.WaitVisible(chromedp.CSS("section.awaiting .run")))
+	if got := text(t, ctx, `header nav a[href="/ui/remediation"] .badge`); got != "1" {
+		t.Fatalf("nav badge = %q, want 1 awaiting approval", got)
+	}
+	awaiting := text(t, ctx, "section.awaiting .run")
+	wantReq := "PUT " + lb.URL + "/v1/backends/web/backup"
+	if !strings.Contains(awaiting, "activate-backup-servers") || !strings.Contains(awaiting, wantReq) || !strings.Contains(awaiting, "#1") {
+		t.Fatalf("awaiting approval: %q, want activate-backup-servers for incident #1 with %q", awaiting, wantReq)
+	}
+	if all := text(t, ctx, "main"); !strings.Contains(all, "restart-web") || !strings.Contains(all, "capture-diagnostics") {
+		t.Fatalf("the page lacks the other planned remediations: %q", all)
+	}
+	shots(t, ctx, "remediation", s.url+"/ui/remediation")
+
+	do(t, ctx, "commenting", chromedp.SendKeys(chromedp.CSS(`section.awaiting form[action$="/approve"] input[name=comment]`), "LB has room"))
+	if code := submit(t, ctx, "approving", "section.awaiting button.approve"); code != 200 {
+		t.Fatalf("approving: %d", code)
+	}
+	if got := text(t, ctx, ".flash"); !strings.Contains(got, "approved") {
+		t.Fatalf("flash = %q", got)
+	}
+	var list struct {
+		Remediations []store.Remediation `json:"remediations"`
+	}
+	s.get(t, "/api/v1/remediations?state=awaiting_approval", &list)
+	if len(list.Remediations) != 0 {
+		t.Fatalf("still awaiting approval after the browser approved: %+v", list.Remediations)
+	}
+	select {
+	case got := <-calls:
+		if got != "PUT /v1/backends/web/backup" {
+			t.Fatalf("the load balancer got %q", got)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the approved remediation never ran")
+	}
+	s.get(t, "/api/v1/remediations?incident=1", &list)
+	for _, r := range list.Remediations {
+		if r.Action == "activate-backup-servers" && (r.DecidedBy != auth.DemoActor || r.DecisionNote != "LB has room") {
+			t.Errorf("approval recorded as %q %q", r.DecidedBy, r.DecisionNote)
+		}
+	}
+
+	do(t, ctx, "the incident page", chromedp.Navigate(s.url+"/ui/incidents/1"), chromedp.WaitVisible(chromedp.CSS("#remediation .run")))
+	if n := eval[int](t, ctx, `document.querySelectorAll("#remediation .run").length`); n != len(list.Remediations) || n < 3 {
+		t.Fatalf("the incident page shows %d remediations, the API %d", n, len(list.Remediations))
+	}
+	shots(t, ctx, "incident-remediation", s.url+"/ui/incidents/1")
+	for _, r := range list.Remediations {
+		if r.Action == "capture-diagnostics" {
+			shots(t, ctx, "remediation-run", fmt.Sprintf("%s/ui/remediation/%d", s.url, r.ID))
+			if got := text(t, ctx, "h1"); !strings.Contains(got, "capture-diagnostics") {
+				t.Errorf("the run's page is titled %q", got)
+			}
+		}
+	}
+
+	do(t, ctx, "the remediation page", chromedp.Navigate(s.url+"/ui/remediation"), chromedp.WaitVisible(chromedp.ID("pause")))
+	do(t, ctx, "saying why", chromedp.SendKeys(chromedp.CSS(`form[action$="/pause"] input[name=comment]`), "LB migration"))
+	submit(t, ctx, "pausing", "#pause")
+	do(t, ctx, "the triage view", chromedp.Navigate(s.url+"/ui"), chromedp.WaitVisible(chromedp.CSS("footer")))
+	if got := text(t, ctx, ".banner"); !strings.Contains(got, "paused by demo") || !strings.Contains(got, "LB migration") {
+		t.Fatalf("banner while paused = %q", got)
+	}
+	shots(t, ctx, "remediation-paused", s.url+"/ui/remediation")
+	do(t, ctx, "the remediation page", chromedp.Navigate(s.url+"/ui/remediation"), chromedp.WaitVisible(chromedp.ID("resume")))
+	submit(t, ctx, "resuming", "#resume")
+	if n := eval[int](t, ctx, `document.querySelectorAll(".banner").length`); n != 0 {
+		t.Fatal("the banner stays after resuming")
+	}
+
+	do(t, ctx, "the gates page", chromedp.Navigate(s.url+"/ui/gates"), chromedp.WaitVisible(chromedp.CSS(`[data-gate="go-live"]`)))
+	submit(t, ctx, "evaluating the gate", `[data-gate="go-live"] a.evaluate`)
+	if got := text(t, ctx, "h1 .decision"); got != "rollback" {
+		t.Fatalf("decision = %q", got)
+	}
+	if got := text(t, ctx, "main"); !strings.Contains(got, "error_rate") || !strings.Contains(got, "#1 ServiceDown") {
+		t.Fatalf("decision page lacks the breached check or the incident: %q", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("table.checks tr.breached").length`); n == 0 {
+		t.Error("no check is marked breached")
+	}
+	url := eval[string](t, ctx, `document.location.pathname`)
+	shots(t, ctx, "gate-decision", s.url+url)
+	shots(t, ctx, "gates", s.url+"/ui/gates")
+	if got := text(t, ctx, `[data-gate="go-live"] .decision`); got != "rollback" {
+		t.Fatalf("the gates page shows %q as the latest decision", got)
 	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"maps"
 	"net/http"
 	"net/url"
@@ -63,6 +64,8 @@ type incidentPage struct {
 	Open        bool
 	Priorities  []store.Priority
 	Flash       string
+	// Sections are added pages' parts of the incident page.
+	Sections []template.HTML
 }
 
 // doneMessages are the only flash messages a page shows: a link cannot put
@@ -70,6 +73,8 @@ type incidentPage struct {
 var doneMessages = map[string]string{
 	"acknowledged": "Acknowledged.", "in_progress": "Work started.", "resolved": "Resolved.", "closed": "Closed.",
 	"note": "Note added.", "priority": "Priority changed.", "assigned": "Assignee changed.", "saved": "Saved.",
+	"approved": "Remediation approved: it is queued to run.", "rejected": "Remediation rejected.",
+	"paused": "Remediation paused: nothing new runs until it is resumed.", "resumed": "Remediation resumed.",
 }
 
 func (u *UI) serveIncident(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +107,13 @@ func (u *UI) serveIncident(w http.ResponseWriter, r *http.Request) {
 	p.Context = u.alertContext(inc, d.Occurrences, now)
 	p.Timeline = timeline(d.Timeline, outbox)
 	p.Actions = actions(inc.State)
+	for _, pg := range u.extra {
+		if pg.Incident != nil {
+			if sec := pg.Incident(w, r, inc.ID); sec != "" {
+				p.Sections = append(p.Sections, sec)
+			}
+		}
+	}
 	u.render(w, http.StatusOK, "incident", p)
 }
 
@@ -338,9 +350,19 @@ func describe(e store.Event) Entry {
 		}
 	default:
 		en.What = string(e.Kind)
+		if verb, ok := strings.CutPrefix(string(e.Kind), "remediation_"); ok {
+			en.What, en.Class = "Remediation "+strings.ReplaceAll(verb, "_", " "), remediationClass[verb]
+			if a := str("action"); a != "" {
+				en.What = "Remediation " + a + ": " + strings.ReplaceAll(verb, "_", " ")
+			}
+		}
 	}
 	return en
 }
+
+// remediationClass colours the remediation steps of the timeline.
+var remediationClass = map[string]string{"succeeded": "ev-ok", "failed": "ev-bad", "unknown": "ev-bad",
+	"awaiting_approval": "ev-alert", "refused": "ev-bad", "escalated": "ev-notify"}
 
 func capitalize(s string) string {
 	if s == "" {

@@ -219,9 +219,5 @@ func funcs(now func() time.Time) template.FuncMap {
 
 // stateLabel is how a state reads on a page.
 func stateLabel(s any) string {
-	v := fmt.Sprint(s)
-	if v == string(store.StateInProgress) {
-		return "in progress"
-	}
-	return v
+	return strings.ReplaceAll(fmt.Sprint(s), "_", " ") // in progress, awaiting approval
 }

@@ -14,6 +14,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -98,6 +99,15 @@ var (
 type Page struct {
 	Slot    Slot
 	Handler http.Handler
+	// Badge, when set, is a count shown beside the page's nav entry (work
+	// waiting for people: remediations awaiting approval); 0 shows none.
+	Badge func(ctx context.Context) int
+	// Banner, when set, is a warning every console page shows while it is
+	// not "" (remediation paused).
+	Banner func(ctx context.Context) string
+	// Incident, when set, adds a section to the incident page (that
+	// incident's remediations).
+	Incident func(w http.ResponseWriter, r *http.Request, incidentID int64) template.HTML
 }
 
 // AddPage puts a page in the navigation. Call it before Register.
@@ -109,14 +119,14 @@ func (u *UI) AddPage(p Page) {
 // Register adds the pages that need a login to mux (which the caller
 // wraps with auth.Wrap).
 func (u *UI) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /ui", u.serveTriage)
-	mux.HandleFunc("GET /ui/{$}", u.serveTriage)
-	mux.HandleFunc("GET /ui/incidents/{id}", u.serveIncident)
-	mux.HandleFunc("GET /ui/oncall", u.serveOnCall)
+	mux.Handle("GET /ui", u.oneSession(http.HandlerFunc(u.serveTriage)))
+	mux.Handle("GET /ui/{$}", u.oneSession(http.HandlerFunc(u.serveTriage)))
+	mux.Handle("GET /ui/incidents/{id}", u.oneSession(http.HandlerFunc(u.serveIncident)))
+	mux.Handle("GET /ui/oncall", u.oneSession(http.HandlerFunc(u.serveOnCall)))
 	mux.HandleFunc("POST /ui/logout", u.logout)
 	for _, p := range u.extra {
-		mux.Handle(p.Slot.Path, p.Handler)
-		mux.Handle(p.Slot.Path+"/", p.Handler)
+		mux.Handle(p.Slot.Path, u.oneSession(p.Handler))
+		mux.Handle(p.Slot.Path+"/", u.oneSession(p.Handler))
 	}
 }
 
@@ -152,6 +162,7 @@ func SecurityHeaders(next http.Handler) http.Handler {
 type NavItem struct {
 	Title, Path string
 	Active      bool
+	Badge       int
 }
 
 // frame is what the layout needs on every page.
@@ -165,18 +176,50 @@ type frame struct {
 	CSRF    string
 	Refresh int // seconds; 0: no auto-refresh
 	Flash   string
+	Banners []string // warnings from added pages (remediation paused)
+}
+
+type sessionKey struct{}
+
+// oneSession gives a page one session however many parts of it ask: a
+// browser's first visit has no cookie yet, and the layout and an added
+// page's forms must carry the token of the one session whose cookie the
+// answer sets.
+func (u *UI) oneSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := u.o.Auth.EnsureSession(w, r); s != nil {
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, s))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (u *UI) session(w http.ResponseWriter, r *http.Request) *auth.Session {
+	if s, ok := r.Context().Value(sessionKey{}).(*auth.Session); ok {
+		return s
+	}
+	return u.o.Auth.EnsureSession(w, r)
 }
 
 func (u *UI) frame(w http.ResponseWriter, r *http.Request, title, active string) frame {
 	p, _ := auth.FromContext(r.Context())
 	f := frame{Title: title, User: p.User, Demo: p.Method == auth.MethodLoopback, Authed: p.Method != "",
 		Session: p.Method == auth.MethodSession}
-	if s := u.o.Auth.EnsureSession(w, r); s != nil {
+	if s := u.session(w, r); s != nil {
 		f.CSRF = s.CSRFToken()
 	}
 	f.Nav = []NavItem{{Title: "Triage", Path: "/ui"}, {Title: "All incidents", Path: "/ui?" + allStates()}, {Title: "On call", Path: "/ui/oncall"}}
 	for _, p := range u.extra {
-		f.Nav = append(f.Nav, NavItem{Title: p.Slot.Title, Path: p.Slot.Path})
+		item := NavItem{Title: p.Slot.Title, Path: p.Slot.Path}
+		if p.Badge != nil && f.Authed {
+			item.Badge = p.Badge(r.Context())
+		}
+		f.Nav = append(f.Nav, item)
+		if p.Banner != nil && f.Authed {
+			if b := p.Banner(r.Context()); b != "" {
+				f.Banners = append(f.Banners, b)
+			}
+		}
 	}
 	for i := range f.Nav {
 		f.Nav[i].Active = f.Nav[i].Title == active
@@ -201,15 +244,17 @@ func (u *UI) Render(w http.ResponseWriter, r *http.Request, code int, title stri
 			active = p.Slot.Title
 		}
 	}
+	f := u.frame(w, r, title, active)
+	f.Flash = doneMessages[r.URL.Query().Get("done")]
 	u.render(w, code, "page", struct {
 		frame
 		Body template.HTML
-	}{u.frame(w, r, title, active), body})
+	}{f, body})
 }
 
 // CSRFToken is the token a console form must carry in its _csrf field.
 func (u *UI) CSRFToken(w http.ResponseWriter, r *http.Request) string {
-	return u.o.Auth.EnsureSession(w, r).CSRFToken()
+	return u.session(w, r).CSRFToken()
 }
 
 // render executes into a buffer first, so a template error never sends a
@@ -242,7 +287,11 @@ func (u *UI) message(w http.ResponseWriter, r *http.Request, code int, msg, back
 // FormDone answers a console form that worked: back to the page it came
 // from (the incident page by default), saying what was done.
 func (u *UI) FormDone(w http.ResponseWriter, r *http.Request, id int64) {
-	target := safeReturn(r.PostForm.Get("return"), "/ui/incidents/"+strconv.FormatInt(id, 10))
+	fallback := "/ui"
+	if id > 0 {
+		fallback = "/ui/incidents/" + strconv.FormatInt(id, 10)
+	}
+	target := safeReturn(r.PostForm.Get("return"), fallback)
 	sep := "?"
 	if strings.Contains(target, "?") {
 		sep = "&"
@@ -257,10 +306,10 @@ func (u *UI) FormDone(w http.ResponseWriter, r *http.Request, id int64) {
 // FormFailed shows why a form was refused, with a way back.
 func (u *UI) FormFailed(w http.ResponseWriter, r *http.Request, code int, err error) {
 	back := "/ui"
-	if id := r.PathValue("id"); id != "" {
+	if id := r.PathValue("id"); id != "" && strings.HasPrefix(r.URL.Path, "/api/v1/incidents/") {
 		back = "/ui/incidents/" + url.PathEscape(id)
 	}
-	u.message(w, r, code, err.Error(), back)
+	u.message(w, r, code, err.Error(), safeReturn(r.PostForm.Get("return"), back))
 }
 
 // safeReturn keeps redirects on the console: a path under /ui, never
