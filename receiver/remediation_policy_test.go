@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 
 	"github.com/golive-ops/golive/receiver/remediate"
 	"github.com/golive-ops/golive/receiver/store"
@@ -286,6 +287,54 @@ func TestFailedPostCheckEscalates(t *testing.T) {
 	}
 	if n := len(markers(t, m)); n != 1 {
 		t.Fatalf("the program ran %d times", n)
+	}
+}
+
+// A verify.probe post-check runs the exporter's prober in the receiver:
+// a healthy target makes the attempt a success with the probe's verdict in
+// the timeline, a 503 a failure escalated to a person, and the action runs
+// once either way.
+func TestProbePostCheck(t *testing.T) {
+	for name, c := range map[string]struct {
+		status int
+		state  store.RemediationState
+		want   string
+	}{
+		"healthy": {http.StatusOK, store.RemediationSucceeded, "probe_success 1 on try 1"},
+		"503":     {http.StatusServiceUnavailable, store.RemediationFailed, "Invalid HTTP response status code"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(c.status)
+			}))
+			defer health.Close()
+			m := filepath.Join(t.TempDir(), "markers")
+			cfg := remedyConfig(demoConfig(t), m, "0s")
+			if err := yaml.Unmarshal([]byte("health: {prober: http, timeout: 2s}"), &cfg.Remediation.Modules); err != nil {
+				t.Fatal(err)
+			}
+			cfg.Remediation.Actions[0].Verify = &remediate.Verify{
+				Probe:   &remediate.Probe{Module: "health", Target: health.URL + "/health"},
+				Timeout: model.Duration(time.Second)}
+			a := startApp(t, cfg)
+			post(t, a.url+DefaultWebhookPath, alertBody(t, "am-0", "", time.Now().Add(-time.Minute), "web"))
+			eventually(t, "the attempt never finished", func() bool {
+				rs := remediations(t, a.Store())
+				return len(rs) == 1 && rs[0].State.Final()
+			})
+			r := remediations(t, a.Store())[0]
+			if r.State != c.state || !strings.Contains(string(r.Result), "probe health of "+health.URL+"/health") ||
+				!strings.Contains(string(r.Result), c.want) {
+				t.Fatalf("remediation = %s %q %s", r.State, r.Reason, r.Result)
+			}
+			escalated := slices.Contains(timelineKinds(t, a.Store(), r.IncidentID), EventRemediationEscalated)
+			if escalated != (c.state == store.RemediationFailed) {
+				t.Fatalf("%s: escalated = %v", r.State, escalated)
+			}
+			if n := len(markers(t, m)); n != 1 {
+				t.Fatalf("the program ran %d times", n)
+			}
+		})
 	}
 }
 

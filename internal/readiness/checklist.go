@@ -3,6 +3,7 @@ package readiness
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 
 	exporterconfig "github.com/golive-ops/golive/exporter/config"
 	"github.com/golive-ops/golive/exporter/prober"
+	"github.com/golive-ops/golive/internal/probemodule"
 	"github.com/golive-ops/golive/internal/yamlx"
 )
 
@@ -43,8 +45,8 @@ type Checklist struct {
 	Defaults       Defaults  `yaml:"defaults,omitempty"`
 	// Modules adds prober modules (the exporter's syntax) to the exporter
 	// config's.
-	Modules map[string]prober.Module `yaml:"-"`
-	Items   []Item                   `yaml:"-"`
+	Modules probemodule.Set `yaml:"-"`
+	Items   []Item          `yaml:"-"`
 
 	path     string
 	exporter *exporterconfig.Config
@@ -241,10 +243,8 @@ func decodeEndpoint(v *yaml.Node, out **Endpoint) error {
 // decodeModules merges the checklist's modules into the exporter config's;
 // a name in both is an error, not a silent override.
 func (c *Checklist) decodeModules(node *yaml.Node) error {
-	c.Modules = map[string]prober.Module{}
-	for name, m := range c.exporter.Modules {
-		c.Modules[name] = m
-	}
+	c.Modules = probemodule.Set{}
+	maps.Copy(c.Modules, c.exporter.Modules)
 	if node == nil || (node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
 		return nil
 	}
@@ -254,9 +254,6 @@ func (c *Checklist) decodeModules(node *yaml.Node) error {
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k, v := node.Content[i], node.Content[i+1]
 		path := "modules." + k.Value
-		if _, dup := c.Modules[k.Value]; dup {
-			return &Error{Line: k.Line, Path: path, Msg: "is defined twice (here and in the exporter config)"}
-		}
 		var m prober.Module
 		if err := yamlx.DecodeStrict(v, &m); err != nil {
 			return locate(v, path, err)
@@ -264,7 +261,9 @@ func (c *Checklist) decodeModules(node *yaml.Node) error {
 		if err := m.Validate(); err != nil {
 			return locate(v, path, err)
 		}
-		c.Modules[k.Value] = m
+		if err := c.Modules.Add(k.Value, m); err != nil {
+			return &Error{Line: k.Line, Path: path, Msg: err.Error()}
+		}
 	}
 	return nil
 }

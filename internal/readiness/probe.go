@@ -3,19 +3,15 @@ package readiness
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"maps"
 	"math"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"gopkg.in/yaml.v3"
 
 	"github.com/golive-ops/golive/exporter/prober"
+	"github.com/golive-ops/golive/internal/probemodule"
 	"github.com/golive-ops/golive/internal/yamlx"
 )
 
@@ -44,10 +40,9 @@ func buildProbe(section *yaml.Node, b *buildContext) (check, error) {
 	if s.Target == "" {
 		return nil, fieldError(section, "target", "must be set")
 	}
-	m, ok := b.checklist.Modules[s.Module]
-	if !ok {
-		return nil, fieldError(section, "module", "%q is not a module of the checklist or the exporter config (have: %s)",
-			s.Module, orNone(slices.Sorted(maps.Keys(b.checklist.Modules))))
+	m, err := b.checklist.Modules.Lookup(s.Module, "the checklist or the exporter config")
+	if err != nil {
+		return nil, fieldError(section, "module", "%s", err)
 	}
 	return &probeCheck{module: s.Module, m: m, target: s.Target, certWarning: time.Duration(b.checklist.Defaults.CertWarning)}, nil
 }
@@ -60,19 +55,17 @@ func orNone(names []string) string {
 }
 
 func (p *probeCheck) run(ctx context.Context, env *Env) outcome {
-	reg := prometheus.NewRegistry()
-	rec := &logRecorder{}
 	// Which deadline binds: the module's timeout is part of the
 	// requirement (no answer within it fails), the item's is our budget
 	// (running out of it means we could not tell).
 	deadline, hasDeadline := ctx.Deadline()
 	itemBinds := hasDeadline && (p.m.Timeout <= 0 || deadline.Before(time.Now().Add(p.m.Timeout)))
-	ok := prober.Run(ctx, p.target, p.m, reg, slog.New(rec))
-	mfs, err := reg.Gather()
+	res, err := probemodule.Run(ctx, p.target, p.m)
 	if err != nil {
-		return errored(fmt.Sprintf("gathering the probe's metrics: %v", err))
+		return errored(err.Error())
 	}
-	s := samples(mfs)
+	ok := res.Success
+	s := samples(res.Metrics)
 	evidence := []string{fmt.Sprintf("module %s (%s), target %s", p.module, p.m.Prober, p.target)}
 	if code, ok := s.first("probe_http_status_code"); ok && code > 0 {
 		evidence = append(evidence, fmt.Sprintf("HTTP %d", int(code)))
@@ -89,7 +82,7 @@ func (p *probeCheck) run(ctx context.Context, env *Env) outcome {
 	}
 	ev := strings.Join(evidence, ", ")
 	if !ok {
-		reason := rec.reason()
+		reason := res.Reason
 		// The prober stops a margin before its deadline (so that it can
 		// still report); within that margin of the item's, it ran out of
 		// our time.
@@ -121,69 +114,6 @@ func formatDays(d time.Duration) string {
 	}
 	return d.String()
 }
-
-// logRecorder keeps what a prober logged, so that a failed probe's reason
-// is the prober's own words ("Invalid HTTP response status code
-// status_code=503"), as the exporter's log would show them.
-type logRecorder struct {
-	mu    sync.Mutex
-	lines []string
-	attrs []slog.Attr
-}
-
-func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-
-func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
-	if rec.Level < slog.LevelInfo || rec.Message == "Probe failed" {
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString(rec.Message)
-	attrs := slices.Clone(r.attrs)
-	rec.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
-	for _, a := range attrs {
-		if a.Key == "duration_seconds" || a.Key == "timeout_seconds" {
-			continue
-		}
-		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-	}
-	r.mu.Lock()
-	r.lines = append(r.lines, b.String())
-	r.mu.Unlock()
-	return nil
-}
-
-func (r *logRecorder) WithAttrs(as []slog.Attr) slog.Handler {
-	return &logChild{r: r, attrs: as}
-}
-func (r *logRecorder) WithGroup(string) slog.Handler { return r }
-
-// reason is the last thing the prober complained about.
-func (r *logRecorder) reason() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.lines) == 0 {
-		return ""
-	}
-	return r.lines[len(r.lines)-1]
-}
-
-// logChild is a logger.With of the recorder: same lines, more attributes.
-type logChild struct {
-	r     *logRecorder
-	attrs []slog.Attr
-}
-
-func (c *logChild) Enabled(context.Context, slog.Level) bool { return true }
-func (c *logChild) Handle(ctx context.Context, rec slog.Record) error {
-	rec = rec.Clone()
-	rec.AddAttrs(c.attrs...)
-	return c.r.Handle(ctx, rec)
-}
-func (c *logChild) WithAttrs(as []slog.Attr) slog.Handler {
-	return &logChild{r: c.r, attrs: append(slices.Clone(c.attrs), as...)}
-}
-func (c *logChild) WithGroup(string) slog.Handler { return c }
 
 // sampleSet is a gathered registry, by metric name.
 type sampleSet map[string][]sample

@@ -251,6 +251,9 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c.setDirectory(filepath.Dir(path))
+	if _, err := c.Remediation.ProbeModules(); err != nil { // once the exporter config's path is resolved
+		return nil, fmt.Errorf("%s: %w", path, doc.Locate(err))
+	}
 	if _, err := c.ResolveSecrets(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, doc.Locate(err))
 	}

@@ -3,6 +3,8 @@ package remediate
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +13,8 @@ import (
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
+	"github.com/golive-ops/golive/exporter/prober"
+	"github.com/golive-ops/golive/internal/probemodule"
 	"github.com/golive-ops/golive/internal/yamlx"
 )
 
@@ -29,8 +33,15 @@ type Config struct {
 	// exhausted, post-check failed, outcome unknown, approval needed).
 	// Empty: the notify routes of the incident's priority for event
 	// "escalated".
-	EscalateChannels []string       `yaml:"escalate_channels,omitempty"`
-	Actions          []ActionConfig `yaml:"actions,omitempty"`
+	EscalateChannels []string `yaml:"escalate_channels,omitempty"`
+	// ExporterConfig is an exporter config file (relative to this file)
+	// whose modules verify.probe may name: the modules monitoring probes
+	// with, so a post-check sees what monitoring sees.
+	ExporterConfig string `yaml:"exporter_config,omitempty"`
+	// Modules are remediation's own prober modules, in the exporter
+	// config's syntax; a name the exporter config defines too is refused.
+	Modules map[string]prober.Module `yaml:"modules,omitempty"`
+	Actions []ActionConfig           `yaml:"actions,omitempty"`
 }
 
 // RateLimit is at most Max attempts per Per.
@@ -80,8 +91,8 @@ type Budget struct {
 }
 
 // Verify is the post-check: after Delay, GET URL until it answers one of
-// Status (default 2xx), or ask golive's exporter to run Probe, until it
-// succeeds or Timeout passes. Exactly one of URL and Probe.
+// Status (default 2xx), or run Probe, until it succeeds or Timeout passes.
+// Exactly one of URL and Probe.
 type Verify struct {
 	URL     string         `yaml:"url,omitempty"`
 	Status  []int          `yaml:"status,omitempty"`
@@ -90,13 +101,13 @@ type Verify struct {
 	Timeout model.Duration `yaml:"timeout,omitempty"` // default 30s
 }
 
-// Probe is one blackbox-style probe through golive's exporter:
-// GET {exporter}/probe?module=&target= succeeds when probe_success is 1,
-// so the post-check sees exactly what monitoring sees.
+// Probe is one blackbox-style probe, run in-process by the exporter's
+// prober exactly as /probe?module=&target= would run it: it succeeds when
+// probe_success would be 1. Module is one of remediation.modules or of
+// remediation.exporter_config's modules.
 type Probe struct {
-	Exporter string `yaml:"exporter"` // e.g. http://127.0.0.1:9469
-	Module   string `yaml:"module"`
-	Target   string `yaml:"target"`
+	Module string `yaml:"module"`
+	Target string `yaml:"target"`
 }
 
 // Changes an action can be triggered by.
@@ -107,6 +118,18 @@ var priorities = []string{"P0", "P1", "P2", "P3"}
 // UnmarshalYAML decodes strictly and validates what needs no other
 // section; Validate(channels) checks references.
 func (c *Config) UnmarshalYAML(value *yaml.Node) error {
+	// The defaults' modules serve the defaults' actions: a section with
+	// its own actions, modules or exporter config replaces them, as it
+	// replaces the actions (merged, a default http_2xx would clash with
+	// the exporter config's).
+	if value.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(value.Content); i += 2 {
+			switch value.Content[i].Value {
+			case "modules", "actions", "exporter_config":
+				c.Modules = nil
+			}
+		}
+	}
 	type plain Config
 	if err := yamlx.DecodeStrict(value, (*plain)(c)); err != nil {
 		return err
@@ -150,7 +173,42 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
+	if c.ExporterConfig == "" {
+		// Every module is known already; with an exporter config, Load
+		// checks once the file's path is resolved (ProbeModules).
+		_, err := c.ProbeModules()
+		return err
+	}
 	return nil
+}
+
+// ProbeModules are the modules verify.probe may name: the exporter
+// config's and remediation's own. It fails when the exporter config does
+// not load, when a name is defined in both, or when an action's
+// verify.probe.module is neither.
+func (c *Config) ProbeModules() (probemodule.Set, error) {
+	set, err := probemodule.FromExporterConfig(c.ExporterConfig)
+	if err != nil {
+		return nil, fmt.Errorf("remediation.exporter_config: %w", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Modules)) {
+		if err := set.Add(name, c.Modules[name]); err != nil {
+			return nil, fmt.Errorf("remediation.modules.%s: %w", name, err)
+		}
+	}
+	from := "remediation.modules"
+	if c.ExporterConfig != "" {
+		from += " or remediation.exporter_config"
+	}
+	for i, a := range c.Actions {
+		if a.Verify == nil || a.Verify.Probe == nil {
+			continue
+		}
+		if _, err := set.Lookup(a.Verify.Probe.Module, from); err != nil {
+			return nil, fmt.Errorf("remediation.actions[%d].verify.probe.module: %w", i, err)
+		}
+	}
+	return set, nil
 }
 
 func (a *ActionConfig) validate(field string) error {
@@ -176,11 +234,7 @@ func (a *ActionConfig) validate(field string) error {
 		case (v.URL == "") == (v.Probe == nil):
 			return fmt.Errorf("%s.verify: exactly one of url and probe", field)
 		case v.Probe != nil:
-			p := v.Probe
-			if !strings.HasPrefix(p.Exporter, "http://") && !strings.HasPrefix(p.Exporter, "https://") {
-				return fmt.Errorf("%s.verify.probe.exporter: %q is not an http(s) URL", field, p.Exporter)
-			}
-			if p.Module == "" || p.Target == "" {
+			if v.Probe.Module == "" || v.Probe.Target == "" {
 				return fmt.Errorf("%s.verify.probe: module and target are required", field)
 			}
 		case !strings.HasPrefix(v.URL, "http://") && !strings.HasPrefix(v.URL, "https://"):
@@ -276,6 +330,9 @@ func (b Budget) window() time.Duration {
 // RelativeTo resolves the kinds' relative file paths against dir (the
 // config file's directory).
 func (c *Config) RelativeTo(dir string) {
+	if c.ExporterConfig != "" && !filepath.IsAbs(c.ExporterConfig) {
+		c.ExporterConfig = filepath.Join(dir, c.ExporterConfig)
+	}
 	for i := range c.Actions {
 		relativeTo(&c.Actions[i], dir)
 	}

@@ -150,6 +150,45 @@ remediation:
       exec: {argv: [/bin/true]}
       cooldown: 1m
       verify: {url: "http://127.0.0.1/health", status: [2000]}`, `remediation.actions[0].verify.status[0]: 2000 is not an HTTP status code`},
+		"unknown probe module": {`
+remediation:
+  modules:
+    http_2xx: {prober: http}
+  actions:
+    - name: restart
+      when: {priorities: [P0]}
+      kind: exec
+      exec: {argv: [/bin/true]}
+      cooldown: 1m
+      verify:
+        probe: {module: http_3xx, target: "http://127.0.0.1/health"}`,
+			`line 13: remediation.actions[0].verify.probe.module: "http_3xx" is not a module of remediation.modules (have: http_2xx)`},
+		"probe without modules": {`
+remediation:
+  modules: {}
+  actions:
+    - name: restart
+      when: {priorities: [P0]}
+      kind: exec
+      exec: {argv: [/bin/true]}
+      cooldown: 1m
+      verify: {probe: {module: http_2xx, target: "http://127.0.0.1/health"}}`,
+			`remediation.actions[0].verify.probe.module: "http_2xx" is not a module of remediation.modules (have: none)`},
+		"remote exporter is gone": {`
+remediation:
+  modules: {http_2xx: {prober: http}}
+  actions:
+    - name: restart
+      when: {priorities: [P0]}
+      kind: exec
+      exec: {argv: [/bin/true]}
+      cooldown: 1m
+      verify: {probe: {exporter: "http://127.0.0.1:9469", module: http_2xx, target: "http://127.0.0.1/health"}}`,
+			`line 11: remediation.actions[0].verify.probe.exporter: unknown field`},
+		"bad module": {`
+remediation:
+  modules:
+    http_2xx: {prober: htp}`, `line 5: remediation.modules.http_2xx.prober: "htp" is not one of`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -187,11 +226,61 @@ func TestCheckConfigNamesTheField(t *testing.T) {
 	}
 }
 
+// check-config resolves verify.probe.module against the exporter config
+// the remediation section names (relative to the receiver config) and its
+// own modules, and names the line of an unknown or twice-defined one.
+func TestCheckConfigProbeModules(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "exporter.yml"), []byte("modules:\n  http_2xx: {prober: http}\n  tcp_connect: {prober: tcp}\n"), 0o600)
+	check := func(modules, module string) (int, string) {
+		t.Helper()
+		path := filepath.Join(dir, "receiver.yml")
+		os.WriteFile(path, []byte(auth+`remediation:
+  exporter_config: exporter.yml
+  `+modules+`
+  actions:
+    - name: restart
+      when: {priorities: [P0]}
+      kind: exec
+      exec: {argv: [/bin/true]}
+      cooldown: 1m
+      verify:
+        probe: {module: `+module+`, target: "http://127.0.0.1/health"}
+`), 0o600)
+		var out, errb bytes.Buffer
+		code := checkconfig.Command(t.Context(), cli.Env{Args: []string{"--receiver", path}, Stdout: &out, Stderr: &errb})
+		return code, out.String() + errb.String()
+	}
+	if code, out := check("modules: {own: {prober: http}}", "own"); code != 0 {
+		t.Fatalf("a module of remediation.modules: %d %s", code, out)
+	}
+	if code, out := check("modules: {own: {prober: http}}", "tcp_connect"); code != 0 {
+		t.Fatalf("a module of the exporter config: %d %s", code, out)
+	}
+	code, out := check("modules: {own: {prober: http}}", "http_3xx")
+	if want := `line 12: remediation.actions[0].verify.probe.module: "http_3xx" is not a module of remediation.modules or remediation.exporter_config (have: http_2xx, own, tcp_connect)`; code != 1 || !strings.Contains(out, want) {
+		t.Fatalf("an unknown module: %d\n%s\nwant %q", code, out, want)
+	}
+	// The defaults' own http_2xx does not clash with the exporter config's.
+	if code, out := check("", "http_2xx"); code != 0 {
+		t.Fatalf("http_2xx of the exporter config, no modules of its own: %d %s", code, out)
+	}
+	code, out = check("modules: {http_2xx: {prober: tcp}}", "http_2xx")
+	if want := `remediation.modules.http_2xx: is defined twice (here and in the exporter config)`; code != 1 || !strings.Contains(out, want) {
+		t.Fatalf("a module in both: %d\n%s\nwant %q", code, out, want)
+	}
+	os.Remove(filepath.Join(dir, "exporter.yml"))
+	if code, out := check("modules: {own: {prober: http}}", "own"); code != 1 || !strings.Contains(out, "line 3: remediation.exporter_config:") {
+		t.Fatalf("a missing exporter config: %d %s", code, out)
+	}
+}
+
 // FuzzRemediationConfig: no input panics the decoder or the validation.
 func FuzzRemediationConfig(f *testing.F) {
 	f.Add("actions:" + goodAction)
 	f.Add("actions: [{name: a, kind: http, when: {priorities: [P1]}, http: {url: 'http://x/{a}', substitutions: {a: {label: a, allow: '[a-z]+'}}}, cooldown: 1m}]")
 	f.Add("dry_run: true\nrate_limit: {max: 3, per: 1h}\nactions: [{name: d, kind: diagnostics, diagnostics: {}, when: {priorities: [P2]}, max_attempts: {per_incident: 1}}]")
+	f.Add("modules: {m: {prober: http}}\nactions: [{name: v, kind: exec, exec: {argv: [/bin/true]}, when: {priorities: [P0]}, cooldown: 1m, verify: {probe: {module: m, target: 'http://x/'}}}]")
 	f.Add("actions: [{name: r, kind: service_restart, service_restart: {unit: '{s}.service'}, when: {priorities: [P0]}}]")
 	f.Fuzz(func(t *testing.T, in string) {
 		var c remediate.Config

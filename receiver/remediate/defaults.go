@@ -10,6 +10,8 @@ const runbookPolicy = `
 dry_run: false
 rate_limit: {max: 20, per: 1h}
 approval_expiry: 1h
+modules:
+  http_2xx: {prober: http, timeout: 10s}
 actions:
   - name: restart-web
     when:
@@ -24,7 +26,7 @@ actions:
       command: [/usr/bin/systemctl, restart, "{unit}"]
       timeout: 90s
     verify:
-      probe: {exporter: "http://127.0.0.1:9469", module: http_2xx, target: "http://127.0.0.1:8080/health"}
+      probe: {module: http_2xx, target: "http://127.0.0.1:8080/health"}
       delay: 10s
       timeout: 60s
     cooldown: 10m

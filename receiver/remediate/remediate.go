@@ -41,6 +41,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golive-ops/golive/internal/probemodule"
 	"github.com/golive-ops/golive/receiver/remediate/action"
 	"github.com/golive-ops/golive/receiver/store"
 )
@@ -72,6 +73,7 @@ type compiled struct {
 // Engine plans, runs and decides remediations.
 type Engine struct {
 	cfg     Config
+	modules probemodule.Set // of verify.probe
 	actions map[string]*compiled
 	order   []string
 	o       Options
@@ -91,7 +93,11 @@ func New(cfg Config, o Options) (*Engine, error) {
 	if o.Kick == nil {
 		o.Kick = func() {}
 	}
-	e := &Engine{cfg: cfg, actions: map[string]*compiled{}, o: o}
+	modules, err := cfg.ProbeModules()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, modules: modules, actions: map[string]*compiled{}, o: o}
 	for i := range cfg.Actions {
 		a := cfg.Actions[i]
 		act, err := buildAction(&a)

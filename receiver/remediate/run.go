@@ -8,11 +8,11 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/golive-ops/golive/internal/probemodule"
 	"github.com/golive-ops/golive/receiver/remediate/action"
 	"github.com/golive-ops/golive/receiver/store"
 )
@@ -147,8 +147,9 @@ func (e *Engine) finish(ctx context.Context, id int64, rep action.Report, retry 
 	return again, err
 }
 
-// verify is the post-check: after Delay, GET the URL every 2s until it
-// answers an expected status or Timeout passes.
+// verify is the post-check: after Delay, GET the URL or run the probe
+// every 2s until it answers an expected status or succeeds, or Timeout
+// passes.
 func (e *Engine) verify(ctx context.Context, v *Verify) (string, error) {
 	timeout := time.Duration(v.Timeout)
 	if timeout == 0 {
@@ -169,21 +170,18 @@ func (e *Engine) verify(ctx context.Context, v *Verify) (string, error) {
 		return expected(v.Status, code), fmt.Sprintf("status %d", code)
 	}
 	if p := v.Probe; p != nil {
-		u := strings.TrimSuffix(p.Exporter, "/") + "/probe?" + url.Values{"module": {p.Module}, "target": {p.Target}}.Encode()
+		m := e.modules[p.Module] // ProbeModules checked it exists
 		what, check = fmt.Sprintf("probe %s of %s", p.Module, p.Target), func() (bool, string) {
-			code, body, err := e.get(ctx, u)
+			res, err := probemodule.Run(ctx, p.Target, m)
 			switch {
 			case err != nil:
 				return false, err.Error()
-			case code != http.StatusOK:
-				return false, fmt.Sprintf("exporter answered %d: %s", code, strings.TrimSpace(body))
+			case res.Success:
+				return true, "probe_success 1"
+			case res.Reason != "":
+				return false, "probe_success 0: " + res.Reason
 			}
-			for _, line := range strings.Split(body, "\n") {
-				if f := strings.Fields(line); len(f) == 2 && f[0] == "probe_success" {
-					return f[1] == "1", "probe_success " + f[1]
-				}
-			}
-			return false, "no probe_success in the exporter's answer"
+			return false, "probe_success 0"
 		}
 	}
 	last := ""

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+
+	"github.com/golive-ops/golive/internal/testenv"
 
 	"github.com/golive-ops/golive/receiver/remediate/action"
 	"github.com/golive-ops/golive/receiver/store"
@@ -82,31 +85,64 @@ func TestInterruptedAttempt(t *testing.T) {
 	}
 }
 
-// The post-check through the exporter's /probe: success when probe_success
-// turns 1, failure with the exporter's verdict when it never does.
-func TestVerifyThroughTheExporterProbe(t *testing.T) {
+// verifyEngine is an engine whose only module is http_2xx, decoded from
+// YAML as a config file's would be.
+func verifyEngine(t *testing.T) *Engine {
+	t.Helper()
+	var c Config
+	if err := yaml.Unmarshal([]byte("modules: {http_2xx: {prober: http, timeout: 5s}}"), &c); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// The post-check runs the exporter's prober in-process: success when the
+// probe turns successful, failure with the prober's own reason when it
+// never does.
+func TestVerifyRunsTheProber(t *testing.T) {
 	var calls atomic.Int32
-	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/probe" || r.URL.Query().Get("module") != "http_2xx" || r.URL.Query().Get("target") != "http://web:8080/health" {
-			http.Error(w, "unknown module", http.StatusBadRequest)
-			return
-		}
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if calls.Add(1) < 2 {
-			io.WriteString(w, "# TYPE probe_success gauge\nprobe_success 0\n")
+			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		io.WriteString(w, "probe_duration_seconds 0.01\nprobe_success 1\n")
+		io.WriteString(w, "ok")
 	}))
-	defer exporter.Close()
-	e, _ := New(Config{}, Options{})
-	v := &Verify{Probe: &Probe{Exporter: exporter.URL, Module: "http_2xx", Target: "http://web:8080/health"}, Timeout: model.Duration(10 * time.Second)}
-	verdict, err := e.verify(context.Background(), v)
-	if err != nil || !strings.Contains(verdict, "probe http_2xx of http://web:8080/health: probe_success 1 on try 2") {
+	defer web.Close()
+	e := verifyEngine(t)
+	v := &Verify{Probe: &Probe{Module: "http_2xx", Target: web.URL + "/health"}, Timeout: model.Duration(10 * time.Second)}
+	verdict, err := e.verify(t.Context(), v)
+	if err != nil || !strings.Contains(verdict, "probe http_2xx of "+web.URL+"/health: probe_success 1 on try 2") {
 		t.Fatalf("verdict %q, %v", verdict, err)
 	}
-	v.Probe.Module, v.Timeout = "nope", model.Duration(time.Second)
-	verdict, err = e.verify(context.Background(), v)
-	if err == nil || !strings.Contains(verdict, "exporter answered 400: unknown module") {
-		t.Fatalf("unknown module: verdict %q, %v", verdict, err)
+
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	v = &Verify{Probe: &Probe{Module: "http_2xx", Target: down.URL}, Timeout: model.Duration(time.Second)}
+	verdict, err = e.verify(t.Context(), v)
+	if err == nil || !strings.Contains(verdict, "probe_success 0") || !strings.Contains(verdict, "503") {
+		t.Fatalf("a 503: verdict %q, %v", verdict, err)
+	}
+}
+
+// A target that accepts and never answers does not hold the post-check
+// past its timeout, though the module would wait longer.
+func TestVerifyProbeBoundedByTimeout(t *testing.T) {
+	e := verifyEngine(t)
+	v := &Verify{Probe: &Probe{Module: "http_2xx", Target: "http://" + testenv.SilentListener(t) + "/health"},
+		Timeout: model.Duration(time.Second)}
+	start := time.Now()
+	verdict, err := e.verify(t.Context(), v)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the post-check took %s with a 1s timeout", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), "post-check failed") || !strings.Contains(verdict, "probe_success 0") {
+		t.Fatalf("a hung target: verdict %q, %v", verdict, err)
 	}
 }
