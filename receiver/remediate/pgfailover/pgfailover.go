@@ -115,9 +115,10 @@ func (c *Config) Validate(field string) error {
 		}
 		return c.Patroni.validate(field + ".patroni")
 	}
-	for name, path := range map[string]string{"primary_dsn_file": c.PrimaryDSNFile, "replica_dsn_file": c.ReplicaDSNFile} {
-		if path == "" {
-			return fmt.Errorf("%s.%s: required without patroni", field, name)
+	// In file order, so the first missing one is always the one named.
+	for _, f := range []struct{ name, path string }{{"primary_dsn_file", c.PrimaryDSNFile}, {"replica_dsn_file", c.ReplicaDSNFile}} {
+		if f.path == "" {
+			return fmt.Errorf("%s.%s: required without patroni", field, f.name)
 		}
 	}
 	if c.PrimaryDownFor < 0 || c.PromoteTimeout < 0 || c.ConnectTimeout < 0 || c.MaxLagBytes < 0 {
@@ -135,12 +136,12 @@ func (c *Config) Validate(field string) error {
 		if _, _, err := haproxy.ParseAddress(h.Socket); err != nil {
 			return fmt.Errorf("%s.fence.haproxy.socket: %w", field, err)
 		}
-		for name, v := range map[string]string{"backend": h.Backend, "primary_server": h.PrimaryServer, "replica_server": h.ReplicaServer} {
-			if v == "" && name == "replica_server" {
+		for _, f := range []struct{ name, v string }{{"backend", h.Backend}, {"primary_server", h.PrimaryServer}, {"replica_server", h.ReplicaServer}} {
+			if f.v == "" && f.name == "replica_server" {
 				continue
 			}
-			if !haproxy.ValidName(v) {
-				return fmt.Errorf("%s.fence.haproxy.%s: %q is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')", field, name, v)
+			if !haproxy.ValidName(f.v) {
+				return fmt.Errorf("%s.fence.haproxy.%s: %q is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')", field, f.name, f.v)
 			}
 		}
 	default:

@@ -51,12 +51,12 @@ func (c *Config) Validate(field string) error {
 	if c.BotTokenFile == "" && c.FallbackWebhookURLFile == "" {
 		return fmt.Errorf("%s: bot_token_file or fallback_webhook_url_file is required", field)
 	}
-	for name, raw := range map[string]string{"api_url": c.APIURL, "workspace_url": c.WorkspaceURL} {
-		if raw == "" {
+	for _, f := range []struct{ name, raw string }{{"api_url", c.APIURL}, {"workspace_url", c.WorkspaceURL}} {
+		if f.raw == "" {
 			continue
 		}
-		if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("%s.%s: %q is not an http(s) URL", field, name, raw)
+		if u, err := url.Parse(f.raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("%s.%s: %q is not an http(s) URL", field, f.name, f.raw)
 		}
 	}
 	if c.NamePrefix != "" && !prefixRe.MatchString(c.NamePrefix) {
