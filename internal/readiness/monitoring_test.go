@@ -1,14 +1,12 @@
 package readiness
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,23 +15,6 @@ import (
 
 	"github.com/golive-ops/golive/internal/testenv"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
@@ -50,7 +31,6 @@ func freeAddr(t testing.TB) string {
 // returns once both targets have been scraped.
 func startPrometheus(t *testing.T) string {
 	t.Helper()
-	bin := testenv.Tool(t, "PROMETHEUS", "prometheus")
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "# TYPE demo gauge\ndemo 1")
 	}))
@@ -59,33 +39,15 @@ func startPrometheus(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, `global: {scrape_interval: 1s, evaluation_interval: 1s}
+	config := fmt.Appendf(nil, `global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: [%s/*.rules.yml]
 scrape_configs:
   - job_name: app
     static_configs: [{targets: [%s]}]
   - job_name: dead
     static_configs: [{targets: ["127.0.0.1:1"]}]
-`, rules, strings.TrimPrefix(app.URL, "http://")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	var logs syncBuffer
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("prometheus:\n%s", logs.String())
-		}
-	})
-	url := "http://" + addr
+`, rules, strings.TrimPrefix(app.URL, "http://"))
+	url := testenv.Prometheus(t, testenv.PrometheusOptions{Config: string(config)})
 	ctx := testenv.Context(t, time.Minute)
 	for {
 		var resp struct {
@@ -108,7 +70,7 @@ scrape_configs:
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("prometheus did not scrape both targets: %s", logs.String())
+			t.Fatal("prometheus did not scrape both targets within a minute")
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
