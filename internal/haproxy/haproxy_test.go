@@ -3,10 +3,6 @@ package haproxy_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,48 +12,14 @@ import (
 	"github.com/golive-ops/golive/internal/testenv"
 )
 
-func named(t *testing.T, name string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, name)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// count sends n requests through addr and counts the answers by body.
-func count(t *testing.T, addr string, n int) map[string]int {
-	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	got := map[string]int{}
-	for range n {
-		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+addr+"/", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			got[fmt.Sprint(resp.StatusCode)]++
-			continue
-		}
-		got[string(body)]++
-	}
-	return got
-}
-
 func TestApplyMovesRealTraffic(t *testing.T) {
 	h := haproxytest.Start(t, haproxytest.Backend{Name: "app", Servers: []haproxytest.Server{
-		{Name: "old", Addr: named(t, "old"), Weight: 100},
-		{Name: "new", Addr: named(t, "new"), Weight: 0},
+		{Name: "old", Addr: haproxytest.Named(t, "old"), Weight: 100},
+		{Name: "new", Addr: haproxytest.Named(t, "new"), Weight: 0},
 	}})
 	ctx := testenv.Context(t, time.Minute)
 
-	if got := count(t, h.Frontends["app"], 20); got["old"] != 20 {
+	if got := haproxytest.Count(t, h.Frontends["app"], 20); got["old"] != 20 {
 		t.Fatalf("before any change: %v, want all 20 on old", got)
 	}
 	prev, err := h.Client.Apply(ctx, "app", haproxy.Split{"old": {Weight: 90}, "new": {Weight: 10}})
@@ -67,7 +29,7 @@ func TestApplyMovesRealTraffic(t *testing.T) {
 	if prev["old"].Weight != 100 || prev["new"].Weight != 0 || prev["old"].State != haproxy.Ready {
 		t.Fatalf("previous split = %v, want old 100 ready, new 0", prev)
 	}
-	got := count(t, h.Frontends["app"], 100)
+	got := haproxytest.Count(t, h.Frontends["app"], 100)
 	// Round robin with weights 90/10 serves exactly that over 100 requests
 	// (measured); allow one either way for the scheduler's starting point.
 	if got["new"] < 9 || got["new"] > 11 || got["old"]+got["new"] != 100 {
@@ -78,7 +40,7 @@ func TestApplyMovesRealTraffic(t *testing.T) {
 	if _, err := h.Client.Apply(ctx, "app", prev); err != nil {
 		t.Fatal(err)
 	}
-	if got := count(t, h.Frontends["app"], 20); got["old"] != 20 {
+	if got := haproxytest.Count(t, h.Frontends["app"], 20); got["old"] != 20 {
 		t.Fatalf("after rollback: %v, want all 20 on old", got)
 	}
 
@@ -86,7 +48,7 @@ func TestApplyMovesRealTraffic(t *testing.T) {
 	if _, err := h.Client.Apply(ctx, "app", haproxy.Split{"old": {Weight: 100, State: haproxy.Drain}, "new": {Weight: 100}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := count(t, h.Frontends["app"], 20); got["new"] != 20 {
+	if got := haproxytest.Count(t, h.Frontends["app"], 20); got["new"] != 20 {
 		t.Fatalf("old drained: %v, want all 20 on new", got)
 	}
 	snap, err := h.Client.Snapshot(ctx, "app")
@@ -100,8 +62,8 @@ func TestApplyMovesRealTraffic(t *testing.T) {
 
 func TestBackupServerTakesTrafficWhenPrimariesAreDown(t *testing.T) {
 	h := haproxytest.Start(t, haproxytest.Backend{Name: "web", Servers: []haproxytest.Server{
-		{Name: "web1", Addr: named(t, "web1"), Weight: -1},
-		{Name: "spare", Addr: named(t, "spare"), Weight: -1, Backup: true, Disabled: true},
+		{Name: "web1", Addr: haproxytest.Named(t, "web1"), Weight: -1},
+		{Name: "spare", Addr: haproxytest.Named(t, "spare"), Weight: -1, Backup: true, Disabled: true},
 	}})
 	ctx := testenv.Context(t, time.Minute)
 	servers, err := h.Client.ServersState(ctx, "web")
@@ -117,14 +79,14 @@ func TestBackupServerTakesTrafficWhenPrimariesAreDown(t *testing.T) {
 	if err := h.Client.SetState(ctx, "web", "web1", haproxy.Maint); err != nil {
 		t.Fatal(err)
 	}
-	if got := count(t, h.Frontends["web"], 10); got["spare"] != 10 {
+	if got := haproxytest.Count(t, h.Frontends["web"], 10); got["spare"] != 10 {
 		t.Fatalf("primary in maintenance, backup ready: %v, want all 10 on spare", got)
 	}
 }
 
 func TestRefusalsAreErrors(t *testing.T) {
 	h := haproxytest.Start(t, haproxytest.Backend{Name: "app", Servers: []haproxytest.Server{
-		{Name: "old", Addr: named(t, "old"), Weight: 100},
+		{Name: "old", Addr: haproxytest.Named(t, "old"), Weight: 100},
 	}})
 	ctx := testenv.Context(t, time.Minute)
 
@@ -164,7 +126,7 @@ func TestRefusalsAreErrors(t *testing.T) {
 			t.Errorf("SetWeight(%q, %q, %d) = %v, want a local validation error", bad.backend, bad.server, bad.weight, err)
 		}
 	}
-	if got := count(t, h.Frontends["app"], 3); got["old"] != 3 {
+	if got := haproxytest.Count(t, h.Frontends["app"], 3); got["old"] != 3 {
 		t.Fatalf("frontend after refused commands: %v", got)
 	}
 }

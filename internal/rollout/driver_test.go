@@ -1,7 +1,6 @@
 package rollout
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,36 +18,10 @@ import (
 	"github.com/golive-ops/golive/internal/testenv"
 )
 
-func backend(t *testing.T, name string) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, name)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-func through(t *testing.T, addr string, n int) map[string]int {
-	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	got := map[string]int{}
-	for range n {
-		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+addr+"/", nil)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		got[string(b)]++
-	}
-	return got
-}
-
 func TestHAProxyDriverStagesAndRollback(t *testing.T) {
 	h := haproxytest.Start(t, haproxytest.Backend{Name: "app", Servers: []haproxytest.Server{
-		{Name: "old", Addr: backend(t, "old"), Weight: 100},
-		{Name: "new", Addr: backend(t, "new"), Weight: 0, Disabled: true},
+		{Name: "old", Addr: haproxytest.Named(t, "old"), Weight: 100},
+		{Name: "new", Addr: haproxytest.Named(t, "new"), Weight: 0, Disabled: true},
 	}})
 	ctx := testenv.Context(t, time.Minute)
 	d, err := NewTrafficDriver("p", &Traffic{HAProxy: &HAProxyTraffic{Address: h.Socket, Backend: "app", Current: []string{"old"}, Candidate: []string{"new"}}})
@@ -65,13 +38,13 @@ func TestHAProxyDriverStagesAndRollback(t *testing.T) {
 	if _, err := d.Apply(ctx, 10); err != nil {
 		t.Fatal(err)
 	}
-	if got := through(t, h.Frontends["app"], 100); got["new"] < 9 || got["new"] > 11 {
+	if got := haproxytest.Count(t, h.Frontends["app"], 100); got["new"] < 9 || got["new"] > 11 {
 		t.Fatalf("at 10%%: %v", got)
 	}
 	if _, err := d.Apply(ctx, 100); err != nil {
 		t.Fatal(err)
 	}
-	if got := through(t, h.Frontends["app"], 20); got["new"] != 20 {
+	if got := haproxytest.Count(t, h.Frontends["app"], 20); got["new"] != 20 {
 		t.Fatalf("at 100%%: %v", got)
 	}
 	// Rollback re-applies the recorded state: the candidate is back in
@@ -79,7 +52,7 @@ func TestHAProxyDriverStagesAndRollback(t *testing.T) {
 	if err := d.Restore(ctx, initial); err != nil {
 		t.Fatal(err)
 	}
-	if got := through(t, h.Frontends["app"], 20); got["old"] != 20 {
+	if got := haproxytest.Count(t, h.Frontends["app"], 20); got["old"] != 20 {
 		t.Fatalf("after rollback: %v", got)
 	}
 	snap, _ := h.Client.Snapshot(ctx, "app")
@@ -93,7 +66,7 @@ func TestHAProxyDriverStagesAndRollback(t *testing.T) {
 
 func TestHAProxyDriverRefusesUnknownServers(t *testing.T) {
 	h := haproxytest.Start(t, haproxytest.Backend{Name: "app", Servers: []haproxytest.Server{
-		{Name: "old", Addr: backend(t, "old"), Weight: 100},
+		{Name: "old", Addr: haproxytest.Named(t, "old"), Weight: 100},
 	}})
 	ctx := testenv.Context(t, time.Minute)
 	d, err := NewTrafficDriver("p", &Traffic{HAProxy: &HAProxyTraffic{Address: h.Socket, Backend: "app", Current: []string{"old"}, Candidate: []string{"nwe"}}})
@@ -106,7 +79,7 @@ func TestHAProxyDriverRefusesUnknownServers(t *testing.T) {
 	if _, err := d.Apply(ctx, 10); err == nil {
 		t.Fatal("Apply with an unknown server succeeded")
 	}
-	if got := through(t, h.Frontends["app"], 10); got["old"] != 10 {
+	if got := haproxytest.Count(t, h.Frontends["app"], 10); got["old"] != 10 {
 		t.Fatalf("a refused plan moved traffic: %v", got)
 	}
 	d2, _ := NewTrafficDriver("p", &Traffic{HAProxy: &HAProxyTraffic{Address: h.Socket, Backend: "nosuch", Current: []string{"old"}, Candidate: []string{"new"}}})

@@ -24,28 +24,6 @@ func named(name string) *httptest.Server {
 	return s
 }
 
-// who asks the frontend n times and counts the answers by body (status
-// code for errors).
-func who(t *testing.T, addr string, n int) map[string]int {
-	t.Helper()
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	got := map[string]int{}
-	for range n {
-		resp, err := client.Get("http://" + addr + "/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			got[fmt.Sprint(resp.StatusCode)]++
-			continue
-		}
-		got[string(b)]++
-	}
-	return got
-}
-
 func newAction(t *testing.T, yml string) *haproxyaction.Action {
 	t.Helper()
 	var c haproxyaction.Config
@@ -75,7 +53,7 @@ func TestBackupActivationMovesTraffic(t *testing.T) {
 		{Name: "web-backup", Addr: strings.TrimPrefix(backup.URL, "http://"), Weight: -1, Backup: true, Disabled: true},
 	}})
 	time.Sleep(1200 * time.Millisecond) // web1's first check fails (inter 500ms, fall 1)
-	if got := who(t, lb.Frontends["web"], 5); got["503"] != 5 {
+	if got := haproxytest.Count(t, lb.Frontends["web"], 5); got["503"] != 5 {
 		t.Fatalf("before: %v, want 5 × 503 (web1 down, backup in maintenance)", got)
 	}
 
@@ -103,7 +81,7 @@ substitutions: {service: {label: service, allow: "web|api"}}
 			t.Errorf("report lacks %q:\n%s", line, rep.Output)
 		}
 	}
-	if got := who(t, lb.Frontends["web"], 10); got["backup"] != 10 {
+	if got := haproxytest.Count(t, lb.Frontends["web"], 10); got["backup"] != 10 {
 		t.Fatalf("after: %v, want every request answered by the backup", got)
 	}
 	// A second run leaves everything as it is (the action is idempotent).
@@ -121,7 +99,7 @@ func TestDrain(t *testing.T) {
 		{Name: "api1", Addr: strings.TrimPrefix(one.URL, "http://"), Weight: -1},
 		{Name: "api2", Addr: strings.TrimPrefix(two.URL, "http://"), Weight: -1},
 	}})
-	if got := who(t, lb.Frontends["api"], 4); got["one"] != 2 || got["two"] != 2 {
+	if got := haproxytest.Count(t, lb.Frontends["api"], 4); got["one"] != 2 || got["two"] != 2 {
 		t.Fatalf("before: %v", got)
 	}
 	a := newAction(t, fmt.Sprintf("{socket: %q, backend: api, servers: [{name: api2, state: drain, weight: 0}]}", lb.Socket))
@@ -129,7 +107,7 @@ func TestDrain(t *testing.T) {
 	if rep, _, err := a.Run(context.Background(), req); err != nil {
 		t.Fatalf("%v\n%s", err, rep.Output)
 	}
-	if got := who(t, lb.Frontends["api"], 6); got["one"] != 6 {
+	if got := haproxytest.Count(t, lb.Frontends["api"], 6); got["one"] != 6 {
 		t.Fatalf("after drain: %v, want all on api1", got)
 	}
 	split, err := lb.Client.Snapshot(context.Background(), "api", "api2")
